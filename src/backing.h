@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Backings: the memory under test.  Each one creates a buffer, fills it with
+ * its "before" pattern (A, or zeros for the zeropage backings), read-faults
+ * it, and verifies through pagemap/smaps that the process really maps what
+ * the backing claims (the shared zeropage, a pagecache page, ...).  When it
+ * can't, set-up fails with the exact reason and how to enable it: a SKIP.
+ */
+#ifndef COWPIN_BACKING_H
+#define COWPIN_BACKING_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "cases.h"
+#include "pattern.h"
+
+struct cp_buffer {
+	enum cp_backing_id id;
+	unsigned char *addr;
+	size_t len;
+	size_t page_size;	/* the backing's page size: 4 KiB, 2 MiB or 1 GiB */
+	int fd;			/* the file behind the mapping, or -1 */
+	enum cp_pattern before;	/* what the buffer holds before the process writes */
+	bool read_only;		/* mapped PROT_READ (for ro-register) */
+	void *map;		/* what to munmap (may be larger than addr/len for alignment) */
+	size_t map_len;
+	char verified[256];	/* what set-up checked, for the evidence */
+};
+
+struct cp_backing_opts {
+	const char *tmpdir;	/* where tmpfile/ro-shared-file live */
+};
+
+/* Properties of a backing, independent of the running kernel. */
+size_t cp_backing_default_len(enum cp_backing_id id);
+bool cp_backing_has_file(enum cp_backing_id id);	/* a file whose content must stay A */
+bool cp_backing_is_cow(enum cp_backing_id id);		/* private mapping of a shared page */
+unsigned int cp_backing_cases(enum cp_backing_id id);	/* CP_CASE_BIT()s that apply */
+
+/* Quick prerequisite check without mapping anything (for `list`/`info`): 0 or -errno + why. */
+int cp_backing_probe(enum cp_backing_id id, const struct cp_backing_opts *opts, char *why, size_t whylen);
+
+/*
+ * Create the buffer.  read_only maps it PROT_READ (ro-register).  Returns 0,
+ * or -errno with why = reason + how to enable (the test is skipped).
+ */
+int cp_backing_setup(enum cp_backing_id id, size_t len, bool read_only,
+		     const struct cp_backing_opts *opts, struct cp_buffer *b,
+		     char *why, size_t whylen);
+void cp_backing_teardown(struct cp_buffer *b);
+
+/*
+ * Read the file behind the buffer with pread() (the kernel reading the
+ * pagecache, not the process's mapping) and compare it with A.  Returns
+ * the offset of the first differing byte, or b->len if intact; -errno on error.
+ */
+long cp_backing_file_mismatch(const struct cp_buffer *b, unsigned char *seen, size_t seenlen);
+
+#endif

@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kmsg.h"
+
+int cp_kmsg_open(struct cp_kmsg *k)
+{
+	k->why[0] = '\0';
+	k->fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (k->fd < 0) {
+		snprintf(k->why, sizeof(k->why), "dmesg gate off: cannot read /dev/kmsg: %s%s", strerror(errno),
+			 errno == EPERM || errno == EACCES ? " (run as root or set kernel.dmesg_restrict=0)" : "");
+		return -errno;
+	}
+	/* Only what is logged from now on counts. */
+	lseek(k->fd, 0, SEEK_END);
+	return 0;
+}
+
+int cp_kmsg_parse(const char *rec, size_t len, int *level, char *text, size_t textlen)
+{
+	const char *semi = memchr(rec, ';', len), *end;
+	char *e;
+	long prio;
+	size_t n;
+
+	if (!semi || textlen == 0)
+		return -EINVAL;
+	prio = strtol(rec, &e, 10);
+	if (e == rec || *e != ',' || prio < 0)
+		return -EINVAL;
+	*level = prio & 7;
+	semi++;
+	end = memchr(semi, '\n', len - (semi - rec));
+	n = (end ? (size_t)(end - semi) : len - (semi - rec));
+	if (n >= textlen)
+		n = textlen - 1;
+	memcpy(text, semi, n);
+	text[n] = '\0';
+	return 0;
+}
+
+bool cp_kmsg_is_bad(const char *text)
+{
+	static const char *const bad[] = {
+		"WARNING:", "BUG:", "kernel BUG", "Oops", "Bad page", "general protection fault",
+		"Kernel panic", "UBSAN:", "KASAN:", "refcount_t:",
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (strstr(text, bad[i]))
+			return true;
+	return false;
+}
+
+int cp_kmsg_scan(struct cp_kmsg *k, struct json_object *hits)
+{
+	char rec[8192], text[1024];
+	int found = 0, level;
+
+	if (k->fd < 0)
+		return 0;
+	for (;;) {
+		ssize_t n = read(k->fd, rec, sizeof(rec) - 1);
+
+		if (n < 0 && errno == EPIPE)	/* overwritten records: go on */
+			continue;
+		if (n <= 0)
+			break;
+		rec[n] = '\0';
+		if (cp_kmsg_parse(rec, n, &level, text, sizeof(text)))
+			continue;
+		if (cp_kmsg_is_bad(text)) {
+			json_object_array_add(hits, json_object_new_string(text));
+			found++;
+		}
+	}
+	return found;
+}
+
+void cp_kmsg_close(struct cp_kmsg *k)
+{
+	if (k->fd >= 0)
+		close(k->fd);
+	k->fd = -1;
+}

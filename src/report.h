@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Writers: TAP 13 (meson-compatible) as tests finish, one JSON document at the end. */
+#ifndef COWPIN_REPORT_H
+#define COWPIN_REPORT_H
+
+#include <stdio.h>
+#include <json-c/json.h>
+
+void cp_tap_header(FILE *f, int ntests);
+/* todo: non-NULL turns a failure into "not ok ... # TODO todo". */
+void cp_tap_result(FILE *f, int num, struct json_object *res, const char *todo);
+void cp_tap_diag(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The document: {"kernel", "machine", "cowpin", "results": [...], "summary": {...}}. */
+struct json_object *cp_report_new(void);
+void cp_report_add(struct json_object *doc, struct json_object *res);
+int cp_report_write(struct json_object *doc, FILE *f);
+
+#endif

@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "result.h"
+
+static const char *const verdict_names[CP_V_COUNT] = {
+	[CP_V_PASS] = "pass", [CP_V_FAIL] = "fail", [CP_V_SKIP] = "skip",
+	[CP_V_REFUSED] = "refused", [CP_V_ERROR] = "error", [CP_V_HAZARD] = "hazard",
+};
+
+const char *cp_verdict_name(enum cp_verdict v)
+{
+	return verdict_names[v];
+}
+
+int cp_verdict_parse(const char *name)
+{
+	for (int i = 0; i < CP_V_COUNT; i++)
+		if (name && !strcmp(verdict_names[i], name))
+			return i;
+	return -1;
+}
+
+struct json_object *cp_result_new(const struct cp_test *t)
+{
+	struct json_object *r = json_object_new_object();
+	char name[256];
+
+	snprintf(name, sizeof(name), "%s.%s.%s", t->ops->name, cp_backing_name(t->backing),
+		 cp_case_name(t->kase));
+	json_object_object_add(r, "name", json_object_new_string(name));
+	json_object_object_add(r, "consumer", json_object_new_string(t->ops->name));
+	json_object_object_add(r, "backing", json_object_new_string(cp_backing_name(t->backing)));
+	json_object_object_add(r, "case", json_object_new_string(cp_case_name(t->kase)));
+	json_object_object_add(r, "pin", json_object_new_string(t->ops->writable_pin ? "writable (reference)"
+										     : "read-only"));
+	cp_result_verdict(r, CP_V_ERROR, 0, "no verdict reached");
+	return r;
+}
+
+void cp_result_verdict(struct json_object *res, enum cp_verdict v, int err, const char *fmt, ...)
+{
+	char reason[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	json_object_object_add(res, "verdict", json_object_new_string(verdict_names[v]));
+	json_object_object_add(res, "reason", json_object_new_string(reason));
+	if (err) {
+		json_object_object_add(res, "errno", json_object_new_int(err));
+		json_object_object_add(res, "errno_name", json_object_new_string(strerrorname_np(err) ?: "?"));
+	} else {
+		json_object_object_add(res, "errno", json_object_new_int(0));
+		json_object_object_del(res, "errno_name");
+	}
+}
+
+const char *cp_result_str(struct json_object *res, const char *key)
+{
+	struct json_object *o;
+
+	if (!json_object_object_get_ex(res, key, &o))
+		return NULL;
+	return json_object_get_string(o);
+}
+
+enum cp_verdict cp_result_get_verdict(struct json_object *res)
+{
+	int v = cp_verdict_parse(cp_result_str(res, "verdict"));
+
+	return v < 0 ? CP_V_ERROR : v;
+}
+
+void cp_result_set_mechanism(struct json_object *res, const char *mech, const char *why)
+{
+	json_object_object_add(res, "mechanism", json_object_new_string(mech));
+	json_object_object_add(res, "mechanism_why", json_object_new_string(why));
+}
+
+enum cp_mechanism cp_result_mechanism(struct json_object *res)
+{
+	const char *m = cp_result_str(res, "mechanism");
+
+	for (int i = CP_MECH_UNKNOWN; m && i <= CP_MECH_MIXED; i++)
+		if (!strcmp(cp_mechanism_name(i), m))
+			return i;
+	return CP_MECH_UNKNOWN;
+}
