@@ -210,6 +210,10 @@ static void run_case(struct check *c)
 		else if (saw_new)
 			cp_result_verdict(c->res, CP_V_PASS, 0,
 					  "device read the data the process wrote after the R/O pin");
+		else if (c->t->ops->no_kernel_pin)
+			cp_result_verdict(c->res, CP_V_HAZARD, 0,
+					  "%s: no kernel pin exists here (physical addresses handed to the device), so "
+					  "nothing breaks COW before the write: every kernel shows this", why);
 		else
 			cp_result_verdict(c->res, CP_V_FAIL, 0,
 					  "%s: the R/O long-term pin is not reliable (the kernel kept the page it pinned "

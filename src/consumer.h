@@ -59,6 +59,12 @@ struct consumer_ops {
 	 * reference for the harness, not a subject of the R/O question.
 	 */
 	bool writable_pin;
+	/*
+	 * true when no kernel pin exists at all (VFIO noiommu: userspace hands
+	 * physical addresses to the device).  A stale read is then the hazard
+	 * such users face, reported as "hazard", not a kernel regression.
+	 */
+	bool no_kernel_pin;
 	unsigned int cases;		/* CP_CASE_BIT(...) of the cases it supports */
 	unsigned int backings;		/* bitmask of backings it supports; 0 = all */
 	const struct cp_option *options;/* NULL-terminated, may be NULL */
