@@ -138,7 +138,7 @@ static void uring_close(struct cp_env *env, void *ctxp)
 const struct consumer_ops cp_io_uring_ops = {
 	.name = "io_uring",
 	.summary = "io_uring fixed buffers read by WRITE_FIXED (writable pin: the harness's reference)",
-	.counter = CP_COUNTER_NONE,
+	.counter = CP_COUNTER_PINNED_VM,
 	.writable_pin = true,
 	.cases = CP_CASE_BIT(CP_CASE_SNAPSHOT) | CP_CASE_BIT(CP_CASE_RELIABLE) | CP_CASE_BIT(CP_CASE_FILE_INTACT),
 	.probe = uring_probe,

@@ -24,7 +24,7 @@ struct check {
 	struct cp_pin pin;
 	void *ctx;
 	bool opened, pinned;
-	struct cp_status base, pinned_st;
+	struct cp_status base, prepin, pinned_st;
 	struct cp_trace trace;
 	size_t offs[CP_MAX_SPANS];
 	int nspans;
@@ -317,6 +317,8 @@ struct json_object *cp_check_run(const struct cp_test *t, const struct cp_settin
 		free(pm_faulted);
 		pm_faulted = NULL;
 	}
+	/* Deltas are the pin's own: the consumer's set-up (bounce buffers, rings) is charged before. */
+	cp_status_read(&c.prepin);
 	cp_clear_soft_dirty();
 	err = t->ops->pin_ro(&c.env, c.ctx, &c.pin);
 	if (err) {
@@ -326,9 +328,9 @@ struct json_object *cp_check_run(const struct cp_test *t, const struct cp_settin
 	}
 	c.pinned = true;
 	if (!cp_status_read(&c.pinned_st)) {
-		delta(&c, "vm_pin_delta_kb", c.pinned_st.vm_pin_kb, c.base.vm_pin_kb);
-		delta(&c, "vm_lck_delta_kb", c.pinned_st.vm_lck_kb, c.base.vm_lck_kb);
-		delta(&c, "rss_delta_kb", c.pinned_st.vm_rss_kb, c.base.vm_rss_kb);
+		delta(&c, "vm_pin_delta_kb", c.pinned_st.vm_pin_kb, c.prepin.vm_pin_kb);
+		delta(&c, "vm_lck_delta_kb", c.pinned_st.vm_lck_kb, c.prepin.vm_lck_kb);
+		delta(&c, "rss_delta_kb", c.pinned_st.vm_rss_kb, c.prepin.vm_rss_kb);
 	}
 	if (c.pin.readable > c.pin.len)
 		c.pin.readable = c.pin.len;

@@ -23,8 +23,8 @@ struct cp_env;
 
 /* Which mm counter a consumer's pin is charged to (and so which RLIMIT_MEMLOCK path). */
 enum cp_counter {
-	CP_COUNTER_NONE,	/* charged nowhere visible (e.g. io_uring charges user->locked_vm only) */
-	CP_COUNTER_PINNED_VM,	/* mm->pinned_vm: VmPin in /proc/self/status (RDMA umem, iommufd) */
+	CP_COUNTER_NONE,	/* charged nowhere visible in /proc/self/status */
+	CP_COUNTER_PINNED_VM,	/* mm->pinned_vm: VmPin in /proc/self/status (RDMA umem, iommufd, io_uring) */
 	CP_COUNTER_LOCKED_VM,	/* mm->locked_vm: VmLck (VFIO type1) */
 };
 

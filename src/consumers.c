@@ -6,8 +6,30 @@
 
 extern const struct consumer_ops cp_io_uring_ops;
 
+extern const struct consumer_ops cp_gup_test_ops;
+extern const struct consumer_ops cp_gup_test_fast_ops;
+
+extern const struct consumer_ops cp_rdma_rxe_ops;
+extern const struct consumer_ops cp_rdma_siw_ops;
+extern const struct consumer_ops cp_rdma_hca_ops;
+
+extern const struct consumer_ops cp_vfio_type1_ops;
+extern const struct consumer_ops cp_vfio_iommufd_ops;
+extern const struct consumer_ops cp_vfio_noiommu_ops;
+
+extern const struct consumer_ops cp_v4l2_ops;
+
 const struct consumer_ops *const cp_consumers[] = {
 	&cp_io_uring_ops,
+	&cp_rdma_rxe_ops,
+	&cp_rdma_siw_ops,
+	&cp_rdma_hca_ops,
+	&cp_gup_test_ops,
+	&cp_gup_test_fast_ops,
+	&cp_vfio_type1_ops,
+	&cp_vfio_iommufd_ops,
+	&cp_vfio_noiommu_ops,
+	&cp_v4l2_ops,
 	NULL,
 };
 

@@ -37,6 +37,9 @@ struct json_object *cp_result_new(const struct cp_test *t)
 	json_object_object_add(r, "case", json_object_new_string(cp_case_name(t->kase)));
 	json_object_object_add(r, "pin", json_object_new_string(t->ops->writable_pin ? "writable (reference)"
 										     : "read-only"));
+	json_object_object_add(r, "counter", json_object_new_string(
+		t->ops->counter == CP_COUNTER_PINNED_VM ? "VmPin" :
+		t->ops->counter == CP_COUNTER_LOCKED_VM ? "VmLck" : "none"));
 	cp_result_verdict(r, CP_V_ERROR, 0, "no verdict reached");
 	return r;
 }
