@@ -100,6 +100,14 @@ static int map_file(struct cp_buffer *b, int flags)
  * Check every base page: present, and file-backed (PM_FILE) or not as
  * expected.  Returns 0 or -EINVAL with why.
  */
+/* Without sysfs every THP/hugetlb file is missing: say that, not "kernel without ...". */
+static int sysfs_missing(char *why, size_t whylen)
+{
+	if (!access("/sys/kernel/mm", F_OK))
+		return 0;
+	return fail(why, whylen, ENOTSUP, "sysfs is not mounted (no /sys/kernel/mm): mount -t sysfs sysfs /sys");
+}
+
 static int verify_pages(const struct cp_buffer *b, bool want_file, char *why, size_t whylen)
 {
 	for (size_t off = 0; off < b->len; off += b->page_size) {
@@ -167,20 +175,31 @@ static int setup_zeropage(struct cp_buffer *b, char *why, size_t whylen)
 	return 0;
 }
 
-static int setup_huge_zeropage(struct cp_buffer *b, char *why, size_t whylen)
+/* THP on and the huge zeropage allowed: 0, or -errno with how to enable it. */
+static int huge_zeropage_ready(char *why, size_t whylen)
 {
 	char thp[128];
-	uint64_t pfn, kpf;
-	unsigned char *p;
 
 	if (cp_read_text("/sys/kernel/mm/transparent_hugepage/enabled", thp, sizeof(thp)))
-		return fail(why, whylen, ENOTSUP, "kernel without transparent hugepages (CONFIG_TRANSPARENT_HUGEPAGE)");
+		return sysfs_missing(why, whylen) ?:
+		       fail(why, whylen, ENOTSUP, "kernel without transparent hugepages (CONFIG_TRANSPARENT_HUGEPAGE)");
 	if (strstr(thp, "[never]"))
 		return fail(why, whylen, ENOTSUP,
 			    "THP disabled: echo madvise > /sys/kernel/mm/transparent_hugepage/enabled");
 	if (cp_read_long("/sys/kernel/mm/transparent_hugepage/use_zero_page", 0) != 1)
 		return fail(why, whylen, ENOTSUP,
 			    "huge zeropage disabled: echo 1 > /sys/kernel/mm/transparent_hugepage/use_zero_page");
+	return 0;
+}
+
+static int setup_huge_zeropage(struct cp_buffer *b, char *why, size_t whylen)
+{
+	uint64_t pfn, kpf;
+	int err;
+	unsigned char *p;
+
+	if ((err = huge_zeropage_ready(why, whylen)))
+		return err;
 	/* Over-allocate to get a 2 MiB-aligned range. */
 	b->map_len = b->len + SZ_2M;
 	b->map = mmap(NULL, b->map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -206,11 +225,13 @@ static int setup_huge_zeropage(struct cp_buffer *b, char *why, size_t whylen)
 			    "read fault did not map the huge zeropage (pfn 0x%llx kpageflags 0x%llx); "
 			    "check /sys/kernel/mm/transparent_hugepage/{enabled,defrag}",
 			    (unsigned long long)pfn, (unsigned long long)kpf);
-	if (pfn_of(p + b->len - 4096) != pfn + b->len / 4096 - 1)
-		return fail(why, whylen, EINVAL, "range is not one huge zeropage mapping");
+	/* Every 2 MiB of the range maps the same huge zeropage (sizes above 2 MiB: cowpin memlock). */
+	for (size_t off = 0; off < b->len; off += SZ_2M)
+		if (pfn_of(p + off) != pfn || pfn_of(p + off + SZ_2M - 4096) != pfn + SZ_2M / 4096 - 1)
+			return fail(why, whylen, EINVAL, "range is not one huge zeropage mapping at +0x%zx", off);
 	snprintf(b->verified, sizeof(b->verified),
-		 "pfn 0x%llx..+%zu is ZERO_PAGE|THP: the huge zeropage",
-		 (unsigned long long)pfn, b->len / 4096);
+		 "pfn 0x%llx..+512 is ZERO_PAGE|THP: the huge zeropage, mapped by all %zu PMDs",
+		 (unsigned long long)pfn, b->len / SZ_2M);
 	return 0;
 }
 
@@ -312,7 +333,8 @@ static int setup_hugetlb(struct cp_buffer *b, char *why, size_t whylen)
 	snprintf(path, sizeof(path), "%s/free_hugepages", pool);
 	free_pages = cp_read_long(path, -1);
 	if (free_pages < 0)
-		return fail(why, whylen, ENOTSUP, "no %s hugetlb pool (%s): kernel without that huge page size%s",
+		return sysfs_missing(why, whylen) ?:
+		       fail(why, whylen, ENOTSUP, "no %s hugetlb pool (%s): kernel without that huge page size%s",
 			    giga ? "1 GiB" : "2 MiB", pool,
 			    giga ? " or booted without hugepagesz=1G" : "");
 	/* One page for the file, one for the private copy a COW break makes. */
@@ -367,7 +389,8 @@ static int probe_hugetlb(bool giga, char *why, size_t whylen)
 	long free_pages = cp_read_long(pool, -1);
 
 	if (free_pages < 0)
-		return fail(why, whylen, ENOTSUP, "no %s hugetlb pool%s", giga ? "1 GiB" : "2 MiB",
+		return sysfs_missing(why, whylen) ?:
+		       fail(why, whylen, ENOTSUP, "no %s hugetlb pool%s", giga ? "1 GiB" : "2 MiB",
 			    giga ? ": boot with hugepagesz=1G hugepages=2" : " (CONFIG_HUGETLBFS)");
 	if (free_pages < 2)
 		return fail(why, whylen, ENOSPC, "%ld free %s huge pages, need 2: %s", free_pages,
@@ -379,18 +402,12 @@ static int probe_hugetlb(bool giga, char *why, size_t whylen)
 int cp_backing_probe(enum cp_backing_id id, const struct cp_backing_opts *opts, char *why, size_t whylen)
 {
 	const char *dir = opts && opts->tmpdir ? opts->tmpdir : "/var/tmp";
-	char thp[128];
+	int err;
 
 	switch (id) {
 	case CP_B_HUGE_ZEROPAGE:
-		if (cp_read_text("/sys/kernel/mm/transparent_hugepage/enabled", thp, sizeof(thp)))
-			return fail(why, whylen, ENOTSUP, "kernel without transparent hugepages");
-		if (strstr(thp, "[never]"))
-			return fail(why, whylen, ENOTSUP,
-				    "THP disabled: echo madvise > /sys/kernel/mm/transparent_hugepage/enabled");
-		if (cp_read_long("/sys/kernel/mm/transparent_hugepage/use_zero_page", 0) != 1)
-			return fail(why, whylen, ENOTSUP,
-				    "huge zeropage disabled: echo 1 > /sys/kernel/mm/transparent_hugepage/use_zero_page");
+		if ((err = huge_zeropage_ready(why, whylen)))
+			return err;
 		if (geteuid())
 			return fail(why, whylen, EPERM, "confirming the huge zeropage needs root (pagemap PFNs, kpageflags)");
 		return 0;

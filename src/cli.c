@@ -78,16 +78,21 @@ static int parse_size(const char *s, size_t *out)
 {
 	char *end;
 	unsigned long long v;
+	int shift = 0;
 
 	errno = 0;
 	v = strtoull(s, &end, 10);
 	if (errno || end == s || *s == '-')
 		return -EINVAL;
 	switch (*end) {
-	case 'G': case 'g': v <<= 30; end++; break;
-	case 'M': case 'm': v <<= 20; end++; break;
-	case 'K': case 'k': v <<= 10; end++; break;
+	case 'G': case 'g': shift = 30; end++; break;
+	case 'M': case 'm': shift = 20; end++; break;
+	case 'K': case 'k': shift = 10; end++; break;
 	}
+	/* Compare before shifting: "17179869185G" must not wrap around to 1G. */
+	if (v > (1ull << 40) >> shift)
+		return -EINVAL;
+	v <<= shift;
 	if (*end == 'i' && end[1] == 'B')
 		end += 2;
 	if (*end || !v || v > (1ull << 40))
@@ -216,7 +221,8 @@ int cp_cli_parse(int argc, char **argv, struct cp_cli *cli, char *err, size_t er
 		argc--;
 		argv++;
 	}
-	optind = 1;
+	/* 0, not 1: glibc then also forgets a half-read "-xy" cluster of an earlier parse. */
+	optind = 0;
 	opterr = 0;
 	while (!rc && (c = getopt_long(argc, argv, "+h", opts, &idx)) != -1) {
 		int v;
@@ -294,6 +300,9 @@ int cp_cli_parse(int argc, char **argv, struct cp_cli *cli, char *err, size_t er
 			cli->cmd = CP_CMD_HELP;
 			return 0;
 		case '?':
+			/* In a cluster ("-zh") optind still points at the word before it. */
+			if (optopt > 0 && optopt < 256)
+				return bad(err, errlen, "unknown option '-%c' (see cowpin --help)", optopt);
 			return bad(err, errlen, "unknown or incomplete option '%s' (see cowpin --help)",
 				   argv[optind - 1]);
 		default:

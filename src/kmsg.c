@@ -5,17 +5,33 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "kmsg.h"
 
 int cp_kmsg_open(struct cp_kmsg *k)
 {
+	struct stat st = { 0 };
+
 	k->why[0] = '\0';
 	k->fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (k->fd < 0) {
 		snprintf(k->why, sizeof(k->why), "dmesg gate off: cannot read /dev/kmsg: %s%s", strerror(errno),
 			 errno == EPERM || errno == EACCES ? " (run as root or set kernel.dmesg_restrict=0)" : "");
 		return -errno;
+	}
+	/*
+	 * Containers bind /dev/null or /dev/console over /dev/kmsg: reading
+	 * that would show a clean log whatever the kernel said.
+	 */
+	if (fstat(k->fd, &st) || !S_ISCHR(st.st_mode) || major(st.st_rdev) != 1 || minor(st.st_rdev) != 11) {
+		snprintf(k->why, sizeof(k->why),
+			 "dmesg gate off: /dev/kmsg is not the kernel log device (char 1:11); it is %s %u:%u",
+			 S_ISCHR(st.st_mode) ? "char" : "not a char device", major(st.st_rdev), minor(st.st_rdev));
+		close(k->fd);
+		k->fd = -1;
+		return -ENODEV;
 	}
 	/* Only what is logged from now on counts. */
 	lseek(k->fd, 0, SEEK_END);

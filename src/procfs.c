@@ -185,9 +185,16 @@ long cp_smaps_parse(const char *text, unsigned long addr, const char *field)
 	while (p && *p) {
 		unsigned long start, end;
 		const char *nl = strchr(p, '\n');
+		char *e1, *e2;
 
-		/* A VMA header is "start-end perms ..." in hex; fields are "Name: value kB". */
-		if (sscanf(p, "%lx-%lx ", &start, &end) == 2) {
+		/*
+		 * A VMA header is "start-end perms ..." in hex; fields are "Name: value kB".
+		 * strtoul, not sscanf: glibc's sscanf takes strlen() of the whole rest of
+		 * the text on every line, quadratic in smaps (80000 lines: 50 s).
+		 */
+		start = strtoul(p, &e1, 16);
+		end = e1 != p && *e1 == '-' ? strtoul(e1 + 1, &e2, 16) : 0;
+		if (e1 != p && *e1 == '-' && e2 != e1 + 1) {
 			inside = addr >= start && addr < end;
 		} else if (inside && !strncmp(p, field, flen) && p[flen] == ':') {
 			char *e;

@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * gup-test, gup-test-fast: the kernel's own reference consumer.
+ *
+ * /sys/kernel/debug/gup_test (CONFIG_GUP_TEST) takes a FOLL_LONGTERM pin
+ * without FOLL_WRITE with PIN_LONGTERM_TEST_START -- through pin_user_pages()
+ * (gup-test) or pin_user_pages_fast() (gup-test-fast) -- and
+ * PIN_LONGTERM_TEST_READ makes the kernel copy the pinned pages themselves
+ * (kmap of the struct pages it holds) into a separate buffer.  That is the
+ * "device read" here: exactly what upstream's mm/cow.c selftest checks.
+ * PIN_LONGTERM_TEST_STOP unpins.
+ *
+ * The pin lives in one global slot of the kernel (not per open file), and
+ * closing ANY gup_test file descriptor drops it: tests of these consumers
+ * must not run concurrently.  READ always copies every pinned page, so
+ * observe() reads the whole pin into a scratch mapping and picks the spans
+ * out of that copy.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include "consumer.h"
+
+/*
+ * The UAPI of mm/gup_test.h (Linux 6.12).  It is not exported to
+ * include/uapi, so no linux-libc-dev has it (and the one here is 6.1,
+ * whose gup_test has no PIN_LONGTERM_TEST_* at all: they came with the
+ * R/O pinning series in 6.2).  Copied by value, not by header.
+ */
+struct pin_longterm_test {
+	uint64_t addr;
+	uint64_t size;
+	uint32_t flags;
+};
+
+#define PIN_LONGTERM_TEST_START		_IOW('g', 7, struct pin_longterm_test)
+#define PIN_LONGTERM_TEST_STOP		_IO('g', 8)
+#define PIN_LONGTERM_TEST_READ		_IOW('g', 9, uint64_t)
+#define PIN_LONGTERM_TEST_FLAG_USE_WRITE	1	/* never set: the pin is R/O */
+#define PIN_LONGTERM_TEST_FLAG_USE_FAST		2
+
+#define DEBUGFS_DIR	"/sys/kernel/debug"
+#define GUP_TEST_PATH	DEBUGFS_DIR "/gup_test"
+#define DEBUGFS_MAGIC	0x64626720
+
+#define NO_GUP_TEST	"kernel built without CONFIG_GUP_TEST; use the lab's build:6.12 kernel"
+
+struct gup_ctx {
+	int fd;
+	uint32_t flags;		/* PIN_LONGTERM_TEST_FLAG_USE_FAST or 0 */
+	void *copy;		/* scratch mapping PIN_LONGTERM_TEST_READ fills */
+	size_t copy_len;
+	bool pinned;
+};
+
+static int gup_probe(struct cp_env *env)
+{
+	struct pin_longterm_test *none = NULL;
+	struct statfs sfs;
+	int fd, err;
+
+	if (statfs(DEBUGFS_DIR, &sfs) || sfs.f_type != DEBUGFS_MAGIC) {
+		cp_why(env, "debugfs is not mounted on " DEBUGFS_DIR
+		       " (mount -t debugfs none " DEBUGFS_DIR ")");
+		return -ENODEV;
+	}
+	if (access(GUP_TEST_PATH, F_OK)) {
+		cp_why(env, GUP_TEST_PATH " missing: " NO_GUP_TEST);
+		return -ENODEV;
+	}
+	fd = open(GUP_TEST_PATH, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		err = errno;
+		cp_why(env, "open " GUP_TEST_PATH ": %s%s", strerror(err),
+		       err == EACCES || err == EPERM ? " (it is root-only, mode 0600)" : "");
+		return -err;
+	}
+	/*
+	 * START with a NULL argument: a kernel that knows the command fails
+	 * copying the argument (EFAULT) without pinning anything; a gup_test
+	 * from before 6.2 rejects the command itself (EINVAL).
+	 */
+	err = ioctl(fd, PIN_LONGTERM_TEST_START, none) ? errno : 0;
+	close(fd);
+	if (err == EFAULT)
+		return 0;
+	if (err == EINVAL) {
+		cp_why(env, GUP_TEST_PATH " has no PIN_LONGTERM_TEST_START (added in Linux 6.2),"
+		       " or another gup-test pin is active; use the lab's build:6.12 kernel");
+		return -EOPNOTSUPP;
+	}
+	cp_why(env, "probing PIN_LONGTERM_TEST_START: unexpected %s",
+	       err ? strerror(err) : "success with a NULL argument");
+	return err ? -err : -EPROTO;
+}
+
+static int gup_open(struct cp_env *env, void **ctxp, uint32_t flags)
+{
+	struct gup_ctx *ctx = calloc(1, sizeof(*ctx));
+	int err;
+
+	if (!ctx)
+		return -ENOMEM;
+	ctx->fd = open(GUP_TEST_PATH, O_RDWR | O_CLOEXEC);
+	if (ctx->fd < 0) {
+		err = errno;
+		cp_why(env, "open " GUP_TEST_PATH ": %s", strerror(err));
+		free(ctx);
+		return err == ENOENT ? -ENODEV : -err;
+	}
+	ctx->flags = flags;
+	json_object_object_add(cp_evidence(env), "gup_test",
+			       json_object_new_string(GUP_TEST_PATH));
+	json_object_object_add(cp_evidence(env), "pin_call",
+			       json_object_new_string(flags & PIN_LONGTERM_TEST_FLAG_USE_FAST ?
+						      "pin_user_pages_fast" : "pin_user_pages"));
+	json_object_object_add(cp_evidence(env), "gup_flags",
+			       json_object_new_string("FOLL_LONGTERM"));
+	*ctxp = ctx;
+	return 0;
+}
+
+static int gup_open_slow(struct cp_env *env, void **ctxp)
+{
+	return gup_open(env, ctxp, 0);
+}
+
+static int gup_open_fast(struct cp_env *env, void **ctxp)
+{
+	return gup_open(env, ctxp, PIN_LONGTERM_TEST_FLAG_USE_FAST);
+}
+
+static int gup_pin_ro(struct cp_env *env, void *ctxv, struct cp_pin *pin)
+{
+	struct gup_ctx *ctx = ctxv;
+	struct pin_longterm_test args = {
+		.addr = (uintptr_t)pin->buf,
+		.size = pin->len,
+		.flags = ctx->flags,
+	};
+	long page = sysconf(_SC_PAGESIZE);
+	int err;
+
+	/* The kernel says EINVAL for these too; say it here, where it is clear why. */
+	if ((args.addr | args.size) % page || !args.size) {
+		cp_why(env, "buffer %p+%zu is not page aligned", pin->buf, pin->len);
+		return -EINVAL;
+	}
+	/* The scratch copy comes first: its page faults must not follow the pin. */
+	ctx->copy = mmap(NULL, pin->len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (ctx->copy == MAP_FAILED) {
+		err = errno;
+		ctx->copy = NULL;
+		cp_why(env, "mmap of a %zu-byte scratch buffer for PIN_LONGTERM_TEST_READ: %s",
+		       pin->len, strerror(err));
+		return -err;
+	}
+	ctx->copy_len = pin->len;
+	/* Huge pages for the copy: 512x fewer faults inside READ for big pins. */
+	madvise(ctx->copy, ctx->copy_len, MADV_HUGEPAGE);
+
+	if (ioctl(ctx->fd, PIN_LONGTERM_TEST_START, &args)) {
+		err = errno;
+		cp_why(env, "PIN_LONGTERM_TEST_START (%s, no FOLL_WRITE): %s%s",
+		       ctx->flags ? "fast" : "slow", strerror(err),
+		       err == EINVAL ? " (is another gup-test pin active?)" : "");
+		munmap(ctx->copy, ctx->copy_len);
+		ctx->copy = NULL;
+		return -err;
+	}
+	ctx->pinned = true;
+	pin->readable = pin->len;
+	pin->priv = ctx;
+	return 0;
+}
+
+static int gup_observe(struct cp_env *env, void *ctxv, struct cp_pin *pin,
+		       struct cp_span *spans, int nspans)
+{
+	struct gup_ctx *ctx = ctxv;
+	uint64_t to = (uintptr_t)ctx->copy;
+	int err;
+
+	/*
+	 * Every observe is a fresh kernel read of all pinned pages.  Poison
+	 * the spans first, so that a read that copied nothing can't pass
+	 * off the previous copy as new (clearing all of a 1 GiB copy under
+	 * TCG would cost seconds per observe).
+	 */
+	for (int i = 0; i < nspans; i++)
+		if (spans[i].off + spans[i].len <= ctx->copy_len)
+			memset((char *)ctx->copy + spans[i].off, 0xa5, spans[i].len);
+	if (ioctl(ctx->fd, PIN_LONGTERM_TEST_READ, &to)) {
+		err = errno;
+		cp_why(env, "PIN_LONGTERM_TEST_READ: %s%s", strerror(err),
+		       err == EINVAL ? " (the pin is gone: was " GUP_TEST_PATH
+		       " closed by another process?)" : "");
+		return -err;
+	}
+	for (int i = 0; i < nspans; i++) {
+		if (spans[i].off + spans[i].len > pin->readable) {
+			cp_why(env, "span %d (%zu+%zu) beyond the pin (%zu)", i,
+			       spans[i].off, spans[i].len, pin->readable);
+			return -ERANGE;
+		}
+		memcpy(spans[i].out, (char *)ctx->copy + spans[i].off, spans[i].len);
+	}
+	return 0;
+}
+
+static void gup_unpin(struct cp_env *env, void *ctxv, struct cp_pin *pin)
+{
+	struct gup_ctx *ctx = ctxv;
+
+	(void)pin;
+	if (ctx->pinned && ioctl(ctx->fd, PIN_LONGTERM_TEST_STOP))
+		cp_diag(env, "PIN_LONGTERM_TEST_STOP: %s", strerror(errno));
+	ctx->pinned = false;
+	if (ctx->copy)
+		munmap(ctx->copy, ctx->copy_len);
+	ctx->copy = NULL;
+}
+
+static void gup_close(struct cp_env *env, void *ctxv)
+{
+	struct gup_ctx *ctx = ctxv;
+
+	(void)env;
+	/* close() unpins too (gup_test_release), should unpin() not have run. */
+	close(ctx->fd);
+	free(ctx);
+}
+
+const struct consumer_ops cp_gup_test_ops = {
+	.name = "gup-test",
+	.summary = "kernel gup_test: pin_user_pages(FOLL_LONGTERM), kernel reads the pinned pages",
+	.counter = CP_COUNTER_NONE,
+	.writable_pin = false,
+	.cases = CP_CASES_ALL,
+	.backings = 0,
+	.probe = gup_probe,
+	.open = gup_open_slow,
+	.pin_ro = gup_pin_ro,
+	.observe = gup_observe,
+	.unpin = gup_unpin,
+	.close = gup_close,
+};
+
+const struct consumer_ops cp_gup_test_fast_ops = {
+	.name = "gup-test-fast",
+	.summary = "kernel gup_test: pin_user_pages_fast(FOLL_LONGTERM), kernel reads the pinned pages",
+	.counter = CP_COUNTER_NONE,
+	.writable_pin = false,
+	.cases = CP_CASES_ALL,
+	.backings = 0,
+	.probe = gup_probe,
+	.open = gup_open_fast,
+	.pin_ro = gup_pin_ro,
+	.observe = gup_observe,
+	.unpin = gup_unpin,
+	.close = gup_close,
+};

@@ -1,0 +1,67 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+# Guest side of `scripts/lab`: runs inside a lab guest (see init.sh).
+#   guest-suite.sh REPO COWPIN [cowpin run options...]
+# Brings every consumer up with the executable scripts/setup-* (argument
+# "up", lexical order; their "COWPIN_X=y" stdout lines go into cowpin's
+# environment), runs the suite once (TAP on stdout for the host's progress
+# display, JSON to /lab/results.json), then "down" in reverse order.
+# Each phase is stamped in /lab/events so the host can time it.
+REPO=$1 COWPIN=$2
+shift 2
+export COWPIN_STATE_DIR=/run/cowpin-state
+mkdir -p "$COWPIN_STATE_DIR"
+
+ev() {
+	echo "$1 $(cut -d' ' -f1 /proc/uptime)" >>/lab/events
+}
+
+# hugetlb backings need 2 free pages each (file page + private COW copy).
+echo 8 >/proc/sys/vm/nr_hugepages
+
+setups=""
+for s in "$REPO"/scripts/setup-*; do
+	[ -f "$s" ] && [ -x "$s" ] && setups="$setups $s"
+done
+
+for s in $setups; do
+	n=${s##*/}
+	ev "up:$n"
+	"$s" up >/lab/$n.up.out 2>/lab/$n.up.err
+	rc=$?
+	sed "s/^/# $n up: /" /lab/$n.up.err
+	grep -v '^COWPIN_[A-Za-z0-9_]*=' /lab/$n.up.out | sed "s/^/# $n up: /"
+	# Only well-formed assignments: a setup script must not inject code.
+	for kv in $(grep '^COWPIN_[A-Za-z0-9_]*=[^ ]*$' /lab/$n.up.out); do
+		export "$kv"
+		echo "# $n up: $kv"
+	done
+	[ $rc -eq 0 ] || echo "# $n up: exit $rc"
+done
+
+ev tests
+"$COWPIN" run --json /lab/results.json "$@"
+status=$?
+ev tests-done
+
+# scripts/lab --memlock: what each R/O pin costs against RLIMIT_MEMLOCK.
+if [ -n "${LAB_MEMLOCK:-}" ]; then
+	ev memlock
+	# shellcheck disable=SC2086 # word splitting intended: the options
+	"$COWPIN" memlock $LAB_MEMLOCK --json /lab/memlock.json ||
+		echo "# cowpin memlock: exit $?"
+	ev memlock-done
+fi
+
+rev=""
+for s in $setups; do
+	rev="$s $rev"
+done
+for s in $rev; do
+	n=${s##*/}
+	ev "down:$n"
+	"$s" down >/lab/$n.down.out 2>&1 || echo "# $n down: exit $?"
+	sed "s/^/# $n down: /" /lab/$n.down.out
+done
+ev done
+exit $status

@@ -1,0 +1,40 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""Make sure the host has what the lab needs (installing as root)."""
+import os
+import subprocess
+
+from . import util
+
+# The guest runs the host's binaries (its root is the host root), so the
+# guest-side tools (rdma, librxe, modprobe) are host packages too.
+LAB = ["qemu-system-x86", "busybox-static", "kmod", "iproute2", "rdma-core",
+       "ibverbs-providers", "e2fsprogs"]
+BUILD = ["meson", "ninja-build", "gcc", "pkg-config", "libjson-c-dev",
+	 "liburing-dev", "libibverbs-dev", "linux-libc-dev"]
+# What the meson suites add (scripts/test-all): their checkers are Python.
+TESTS = ["python3"]
+# scripts/test-all: Debian's python3 for the test scripts, clang's runtime
+# for the fuzz targets, gnuplot for the memlock plot, valgrind for memcheck.
+TESTS = ["python3", "clang", "libclang-rt-14-dev", "gnuplot-nox", "valgrind"]
+
+
+def missing(pkgs):
+	out = subprocess.run(["dpkg-query", "-W", "-f=${Package} ${db:Status-Status}\\n"]
+			     + pkgs, capture_output=True, text=True).stdout
+	ok = {l.split()[0] for l in out.splitlines() if l.endswith(" installed")}
+	return [p for p in pkgs if p not in ok]
+
+
+def ensure(build=True, extra=()):
+	need = missing(LAB + (BUILD if build else []) + list(extra))
+	if not need:
+		return
+	if os.geteuid() != 0:
+		raise util.LabError("missing host packages: %s (as root: apt-get "
+				    "install %s)" % (", ".join(need), " ".join(need)))
+	util.say("installing missing host packages: %s" % " ".join(need))
+	cmd = ["apt-get", "install", "-y", "-q", "--no-install-recommends"] + need
+	env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+	if subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL).returncode:
+		subprocess.run(["apt-get", "update", "-q"], stdout=subprocess.DEVNULL)
+		subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL)

@@ -1,0 +1,206 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""The lab's A/B report: verdicts per test name, one column per kernel."""
+import errno
+import fnmatch
+import os
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def explanations(path=os.path.join(HERE, "explanations.txt")):
+	rules = []
+	with open(path) as f:
+		for line in f:
+			line = line.strip()
+			if line and not line.startswith("#"):
+				glob, _, text = line.partition("\t")
+				rules.append((glob.strip(), text.strip()))
+	return rules
+
+
+def errname(e):
+	"""EOPNOTSUPP, not its alias ENOTSUP (what the kernel source says)."""
+	e = abs(e)
+	return "EOPNOTSUPP" if e == errno.EOPNOTSUPP else errno.errorcode.get(e, str(e))
+
+
+def verdict(r):
+	"""Short verdict text: pass, fail, refused EFAULT, ..."""
+	v = r.get("verdict", "?")
+	e = r.get("errno") or 0
+	if v == "refused" and e:
+		v += " " + errname(e)
+	return v
+
+
+def mechanism(r):
+	m = r.get("mechanism") if r else None
+	if m and m != "unknown" and r.get("verdict") not in ("skip", "error"):
+		return m
+	return None
+
+
+def cell(r):
+	if r is None:
+		return "—"
+	m = mechanism(r)
+	return "%s (%s)" % (verdict(r), m) if m else verdict(r)
+
+
+def _by_name(run):
+	doc = run.get("json") or {}
+	return {r["name"]: r for r in doc.get("results", [])}
+
+
+def ab_rows(runs):
+	"""[(name, [result or None per run], mark)] in first-seen order; mark is
+	"≠" (verdicts differ), "~" (same verdict, different COW mechanism)."""
+	maps = [_by_name(r) for r in runs]
+	names = []
+	for m in maps:
+		names += [n for n in m if n not in names]
+	rows = []
+	for n in names:
+		rs = [m.get(n) for m in maps]
+		vs = {verdict(r) if r else None for r in rs}
+		ms = {mechanism(r) for r in rs}
+		mark = "≠" if len(vs) > 1 else "~" if len(ms) > 1 else ""
+		rows.append((n, rs, mark))
+	return rows
+
+
+def all_skipped(rs):
+	return all(r is None or r.get("verdict") == "skip" for r in rs)
+
+
+def _secs(s):
+	return "—" if s is None else "%.1f s" % s
+
+
+def timings(runs, total):
+	out = ["| kernel | download | QEMU start → booted | → first test | tests | guest total |",
+	       "|---|---|---|---|---|---|"]
+	for r in runs:
+		t = r["t"]
+		out.append("| %s | %s | %s | %s | %s | %s |" % (
+			r["label"], _secs(t.get("download")) if t.get("download") else "cached",
+			_secs(t.get("booted")), _secs(t.get("tests")),
+			_secs(t.get("tests_s")), _secs(t.get("wall"))))
+	out.append("\nTotal wall time: %.1f s" % total)
+	return out
+
+
+def consumer_times(runs):
+	"""Seconds of test time per consumer (sum of duration_ms) per kernel."""
+	cons = []
+	per = []
+	for r in runs:
+		d = {}
+		for res in _by_name(r).values():
+			c = res.get("consumer", "?")
+			d[c] = d.get(c, 0) + (res.get("duration_ms") or 0) / 1000.0
+			if c not in cons:
+				cons.append(c)
+		for k, v in r["t"].items():	# setup scripts' up/down time
+			if k.startswith("setup:"):
+				d[k] = v
+				if k not in cons:
+					cons.append(k)
+		per.append(d)
+	out = ["| consumer | " + " | ".join(r["label"] for r in runs) + " |",
+	       "|---" * (len(runs) + 1) + "|"]
+	for c in cons:
+		out.append("| %s | %s |" % (c, " | ".join(
+			_secs(d.get(c)) for d in per)))
+	return out
+
+
+def summary(run):
+	counts = {}
+	for r in _by_name(run).values():
+		counts[r.get("verdict")] = counts.get(r.get("verdict"), 0) + 1
+	return ", ".join("%d %s" % (n, v) for v, n in sorted(counts.items()))
+
+
+def ab_table(runs):
+	"""Rows where some kernel ran the test; the rest in skipped()."""
+	labels = [r["label"] for r in runs]
+	out = ["| | test | " + " | ".join(labels) + " |",
+	       "|---|---" + "|---" * len(labels) + "|"]
+	for name, rs, mark in ab_rows(runs):
+		if not all_skipped(rs):
+			out.append("| %s | %s | %s |" % (mark, name,
+							 " | ".join(cell(r) for r in rs)))
+	return out
+
+
+def skipped(runs):
+	"""Tests skipped on every kernel, one line per consumer and reason."""
+	groups = {}
+	for name, rs, _ in ab_rows(runs):
+		if all_skipped(rs):
+			r = next(r for r in rs if r)
+			key = (r.get("consumer", "?"), r.get("reason", ""))
+			groups.setdefault(key, []).append(r.get("backing", "?"))
+	out = []
+	for (c, why), bs in groups.items():
+		if "hugepagesz=1G" in why:
+			why += " (`scripts/lab --hugetlb-1g` does; minutes more under TCG)"
+		out.append("- %s (%d tests; %s): %s" % (
+			c, len(bs), ", ".join(sorted(set(bs), key=bs.index)), why))
+	return out or ["- none"]
+
+
+def _rule(rules, name):
+	return next((t for g, t in rules if fnmatch.fnmatchcase(name, g)),
+		    "no known explanation: compare the evidence in the per-kernel JSON")
+
+
+def explain(runs):
+	"""One bullet per (change, explanation), naming its tests."""
+	rules = explanations()
+	groups = {}
+	for name, rs, mark in ab_rows(runs):
+		if not mark:
+			continue
+		if mark == "≠":
+			change = " → ".join("%s %s" % (run["label"], verdict(r) if r else "absent")
+					    for run, r in zip(runs, rs))
+		else:
+			change = "same verdict, mechanism " + " → ".join(
+				"%s %s" % (run["label"], mechanism(r)) for run, r in zip(runs, rs))
+		groups.setdefault((mark, change, _rule(rules, name)), []).append(name)
+	out = []
+	for (mark, change, text), names in sorted(groups.items(), key=lambda g: g[0][0] == "~"):
+		out.append("- %s **%s**: %s: %s" % (mark, ", ".join(names), change, text))
+	return out or ["- no test's verdict differs between the kernels"]
+
+
+def markdown(runs, total, started):
+	out = ["# cowpin A/B lab report", "",
+	       "Started %s. `≠` marks tests whose verdict differs, `~` tests with "
+	       "the same verdict reached by a different COW mechanism (observed at "
+	       "pin time, in parentheses). Tests skipped on every kernel are "
+	       "listed after the explanations." % started, ""]
+	for r in runs:
+		line = "- **%s**: %s (`%s`)" % (r["label"], r["origin"], r["kver"])
+		if r.get("json"):
+			line += ": " + summary(r)
+		if r.get("attempts", 1) > 1:
+			line += " (guest retried: attempt %d)" % r["attempts"]
+		if r.get("error"):
+			line += ": **lab error** (see below)"
+		elif r.get("rc") not in (None, 0):
+			line += "; cowpin exit %s" % r["rc"]
+		out.append(line)
+	out += ["", "## A/B verdicts", ""] + ab_table(runs)
+	out += ["", "## What differs and why", ""] + explain(runs)
+	out += ["", "## Skipped on every kernel", ""] + skipped(runs)
+	out += ["", "## Timings", ""] + timings(runs, total)
+	out += ["", "### Test time per consumer (sum of duration_ms; setup: scripts)", ""]
+	out += consumer_times(runs)
+	for r in runs:
+		if r.get("error"):
+			out += ["", "## Lab error on %s" % r["label"], "", "```",
+				r["error"], "```"]
+	return "\n".join(out) + "\n"

@@ -1,0 +1,240 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""`scripts/lab`: the A/B lab.  Boots each kernel in turn, runs the suite
+inside (lablib/guest-suite.sh), prints the A/B table and writes the report
+directory (report.md + one JSON per kernel)."""
+import argparse
+import concurrent.futures
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+
+from . import cli, hostdeps, kernels, report, util, vm
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+MEMLOCK = ("--size 2M --size 32M --repeat 3 --consumer vfio-type1 "
+	   "--consumer rdma-rxe --consumer io_uring")
+TAP = re.compile(rb"^(not ok|ok) [0-9]+ ([^ #]+)(.*)$")
+
+
+def build_cowpin(repo):
+	"""meson setup + ninja when needed; returns the binary."""
+	b = os.path.join(repo, "build")
+	if not os.path.exists(os.path.join(b, "build.ninja")):
+		util.say("building cowpin: meson setup build")
+		subprocess.run(["meson", "setup", b], cwd=repo, check=True,
+			       stdout=subprocess.DEVNULL)
+	r = subprocess.run(["ninja", "-C", b], cwd=repo, capture_output=True,
+			   text=True)
+	if r.returncode:
+		sys.stderr.write(r.stdout + r.stderr)
+		raise util.LabError("ninja -C build failed")
+	return os.path.join(b, "cowpin")
+
+
+class Progress:
+	"""Host-side view of one guest: TAP results as one line each."""
+
+	def __init__(self, label, verbose, prefix):
+		self.label = label
+		# Guests running side by side: tag every line with its kernel.
+		self.prefix = ("[%s] " % label).encode() if prefix else b""
+		self.verbose = verbose
+		self.buf = {"stdout": b"", "stderr": b""}
+		self.consumer = None
+		self.why = False	# the next diagnostic explains a "not ok"
+
+	def event(self, name, line, t):
+		if name == "booted":
+			util.say("%s: booted in %.1fs" % (self.label, t))
+		elif name.startswith("up:"):
+			util.say("%s: %s up" % (self.label, name[3:]))
+		elif name == "tests":
+			util.say("%s: running cowpin (%.1fs after QEMU start)" % (self.label, t))
+		elif name == "memlock":
+			util.say("%s: running cowpin memlock" % self.label)
+		elif name == "tests-done":
+			util.say("%s: tests done at %.1fs" % (self.label, t))
+
+	def sink(self, stream, data):
+		self.buf[stream] += data
+		*lines, self.buf[stream] = self.buf[stream].split(b"\n")
+		for l in lines:
+			self.line(stream, l)
+
+	def out(self, indent, l):
+		sys.stdout.buffer.write(self.prefix + indent + l + b"\n")
+		sys.stdout.flush()
+
+	def line(self, stream, l):
+		if self.verbose:
+			self.out(b"", l)
+			return
+		m = TAP.match(l)
+		if m:
+			c = m.group(2).split(b".")[0].decode()
+			if c != self.consumer:
+				self.consumer = c
+				util.say("%s: consumer %s" % (self.label, c))
+			self.out(b"    ", l)
+			self.why = l.startswith(b"not ok")
+		elif self.why and l.startswith(b"#"):
+			self.why = False
+			self.out(b"        ", l)
+		elif stream == "stderr" or b" up: " in l or b" down: " in l:
+			self.out(b"    ", l)
+
+
+def run_kernel(k, a, cowpin, rdir):
+	label = re.sub(r"[^A-Za-z0-9._+-]", "_", k.label)
+	share = os.path.join(rdir, "guest-" + label)
+	os.makedirs(share, exist_ok=True)
+	args = ["/bin/sh", os.path.join(HERE, "guest-suite.sh"), REPO, cowpin]
+	if k.noiommu:	# this boot only serves vfio-noiommu
+		args += ["--consumer", "vfio-noiommu"] + [
+			x for x in a.cowpin_args if x not in a.consumer_args]
+	else:
+		args += a.cowpin_args
+	job = "cd %s\n" % shlex.quote(REPO)
+	if a.memlock is not None:
+		job += "export LAB_MEMLOCK=%s\n" % shlex.quote(a.memlock)
+	job += " ".join(shlex.quote(x) for x in args) + "\n"
+	util.say("%s: booting %s" % (k.label, k.origin))
+	p = Progress(k.label, a.verbose, a.jobs > 1)
+	g = vm.Guest(k, mem=a.mem, smp=a.smp, edu=True, accel=a.accel,
+		     append=a.append, huge1g=2 if a.hugetlb_1g else 0,
+		     noiommu=k.noiommu)
+	res = g.run(job, share, timeout=a.timeout, boot_timeout=a.boot_timeout,
+		    sink=p.sink, on_event=p.event)
+	ev = res.events
+	t = {"download": k.download_s, "booted": res.boot_s, "tests": ev.get("tests"),
+	     "wall": res.wall_s}
+	if "tests" in ev and "tests-done" in ev:
+		t["tests_s"] = ev["tests-done"] - ev["tests"]
+	names = sorted(ev, key=ev.get)
+	for i, n in enumerate(names):	# setup script time, up + down
+		if n.startswith(("up:", "down:")) and i + 1 < len(names):
+			key = "setup:" + n.split(":", 1)[1]
+			t[key] = t.get(key, 0) + ev[names[i + 1]] - ev[n]
+	run = {"label": k.label, "origin": k.origin, "kver": k.kver, "t": t,
+	       "rc": res.rc, "error": res.error, "json": None,
+	       "attempts": res.attempts}
+	jf = os.path.join(share, "results.json")
+	if res.error is None and os.path.exists(jf):
+		with open(jf) as f:
+			run["json"] = json.load(f)
+		with open(os.path.join(rdir, label + ".json"), "w") as f:
+			json.dump(run["json"], f, indent=1)
+		mf = os.path.join(share, "memlock.json")
+		if os.path.exists(mf):
+			run["memlock"] = os.path.join(rdir, label + ".memlock.json")
+			shutil.copy(mf, run["memlock"])
+	elif res.error is None:
+		run["error"] = "cowpin wrote no JSON (exit %s); last console lines:\n%s" % (
+			res.rc, vm.Guest.console_tail(share))
+	if run["error"]:
+		util.say("%s: LAB ERROR: %s" % (k.label, run["error"]))
+	else:
+		util.say("%s: done in %.1fs (%s)" % (k.label, res.wall_s,
+						    report.summary(run)))
+	return run
+
+
+def plot_memlock(runs, rdir):
+	"""scripts/memlock-plot over the guests' memlock JSON: its A/B table."""
+	docs = [r["memlock"] for r in runs if r.get("memlock")]
+	if not docs:
+		return ""
+	prefix = os.path.join(rdir, "memlock")
+	r = subprocess.run([os.path.join(REPO, "scripts", "memlock-plot"), "-o",
+			    prefix] + docs, capture_output=True, text=True)
+	if r.returncode or not os.path.exists(prefix + ".md"):
+		return "\n## memlock\n\nmemlock-plot failed:\n```\n%s\n```\n" % (
+			r.stdout + r.stderr)
+	with open(prefix + ".md") as f:
+		return "\n## memlock (`cowpin memlock`, memlock.svg)\n\n" + f.read()
+
+
+def main(argv):
+	p = argparse.ArgumentParser(prog="scripts/lab", description=(
+		"Boot Debian's Linux 6.1 (without the reliable R/O pinning series) "
+		"and 6.12 (with it), or your own kernels, under QEMU; run cowpin "
+		"inside each; print the A/B table and write a report directory."))
+	cli.add_vm_args(p, "2G", "; 5G with --hugetlb-1g")
+	p.add_argument("--hugetlb-1g", action="store_true", help=(
+		"reserve two 1 GiB hugepages (and >= 5G RAM) so the hugetlb-1G "
+		"backing runs; under TCG it adds minutes per consumer, so by "
+		"default it skips"))
+	p.add_argument("--cowpin", help="cowpin binary (default: build it in build/)")
+	p.add_argument("--report", help="report dir (default build/lab-report-<time>)")
+	p.add_argument("-v", "--verbose", action="store_true",
+		       help="show the guest's whole output (TAP diagnostics)")
+	p.add_argument("--memlock", nargs="?", const=MEMLOCK, metavar="OPTS",
+		       help="also run `cowpin memlock OPTS` in each guest and add "
+		       "its A/B table (default OPTS: %s; minutes under TCG)" % MEMLOCK)
+	p.add_argument("-j", "--jobs", type=int, default=2,
+		       help="guests running at once (default 2: a TCG guest mostly "
+		       "keeps one host core busy)")
+	for opt in ("consumer", "backing", "case"):
+		p.add_argument("--" + opt, action="append", default=[],
+			       help="passed to `cowpin run` (repeatable)")
+	a = p.parse_args(argv)
+	if a.hugetlb_1g and vm.mem_bytes(a.mem) < 5 << 30:
+		a.mem = "5G"	# two aligned 1 GiB ranges are free at boot from 5G on q35
+	a.cowpin_args = []
+	for opt in ("consumer", "backing", "case"):
+		for v in getattr(a, opt):
+			a.cowpin_args += ["--" + opt, v]
+	a.consumer_args = ["--consumer"] + a.consumer
+	hostdeps.ensure(build=not a.cowpin)
+	cowpin = os.path.abspath(a.cowpin) if a.cowpin else build_cowpin(REPO)
+	started = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
+	rdir = os.path.abspath(a.report or os.path.join(
+		REPO, "build", "lab-report-" + time.strftime("%Y%m%d-%H%M%S")))
+	os.makedirs(rdir, exist_ok=True)
+	specs = a.kernels or [[k, None] for k in cli.DEFAULT_KERNELS]
+	ks = []
+	for spec, mods in specs:	# downloads first, one at a time
+		# KERNEL@noiommu: a second boot of KERNEL with edu but no vIOMMU,
+		# for vfio-noiommu (VFIO noiommu needs a device in no IOMMU group).
+		base, _, mode = spec.partition("@")
+		try:
+			if mode not in ("", "noiommu"):
+				raise util.LabError("--kernel %s: unknown mode @%s" % (spec, mode))
+			k = kernels.resolve(base, mods, REPO)
+			if mode:
+				k.label += "@" + mode
+				k.noiommu = True
+			ks.append(k)
+		except (util.LabError, subprocess.CalledProcessError) as e:
+			util.say("%s: LAB ERROR: %s" % (spec, e))
+			ks.append({"label": spec, "origin": "?", "kver": "?", "t": {},
+				   "rc": None, "error": str(e), "json": None})
+	with concurrent.futures.ThreadPoolExecutor(max(1, a.jobs)) as pool:
+		futs = [k if isinstance(k, dict) else
+			pool.submit(run_kernel, k, a, cowpin, rdir) for k in ks]
+		runs = [f if isinstance(f, dict) else f.result() for f in futs]
+	memlock = plot_memlock(runs, rdir)
+	total = util.elapsed()
+	md = report.markdown(runs, total, started) + memlock
+	with open(os.path.join(rdir, "report.md"), "w") as f:
+		f.write(md)
+	with open(os.path.join(rdir, "lab.json"), "w") as f:	# timings, for tools
+		json.dump({"started": started, "total_s": total, "kernels": [
+			{k: r.get(k) for k in ("label", "origin", "kver", "t", "rc",
+					       "error", "attempts")} for r in runs]}, f, indent=1)
+	print()
+	print("\n".join(report.ab_table(runs)))
+	print()
+	print("\n".join(report.explain(runs)))
+	print("\nSkipped on every kernel:")
+	print("\n".join(report.skipped(runs)))
+	print()
+	print("\n".join(report.timings(runs, total)))
+	print("\nreport: %s" % os.path.join(rdir, "report.md"))
+	return 1 if any(r["error"] for r in runs) else 0

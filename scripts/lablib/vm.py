@@ -1,0 +1,275 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""Boot one kernel under QEMU, run one job inside, bounded in time.
+
+The job is a shell script placed on the writable lab share (/lab in the
+guest).  The guest's init writes /lab/events (one "name uptime" line per
+phase), /lab/stdout, /lab/stderr and finally /lab/rc.  The host streams the
+output while it grows and stamps each event with its own clock.  A guest
+that never reports "booted" is killed and retried once with single-threaded
+TCG (multi-threaded TCG rarely oopses at boot); anything else that ends
+without /lab/rc is an error carrying the last console lines.
+"""
+import os
+import re
+import subprocess
+import sys
+import time
+
+from . import initramfs, util
+
+QEMU = "qemu-system-x86_64"
+
+# Start of every job: a sane environment, and /var/tmp on a real ext4 disk
+# (the scratch drive), so cowpin's tmpfile and ro-shared-file backings are
+# pagecache of a disk filesystem rather than tmpfs (the overlay's upper).
+PROLOGUE = """export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export HOME=/root LANG=C.UTF-8 COWPIN_LAB=1
+if modprobe virtio_blk 2>/dev/null && modprobe ext4 2>/dev/null &&
+   [ -b /dev/vda ]; then
+	mount -t ext4 /dev/vda /var/tmp && chmod 1777 /var/tmp
+fi
+"""
+SCRATCH_MB = 256
+
+
+def mem_bytes(mem):
+	m = re.match(r"^([0-9]+)([MG]?)$", mem.upper())
+	if not m:
+		raise util.LabError("--mem %s: use e.g. 2048M or 4G" % mem)
+	return int(m.group(1)) << {"": 20, "M": 20, "G": 30}[m.group(2)]
+
+
+def kvm_usable():
+	if not os.access("/dev/kvm", os.R_OK | os.W_OK):
+		return False
+	with open("/proc/cpuinfo") as f:
+		return bool(re.search(r"\b(vmx|svm)\b", f.read()))
+
+
+class Result:
+	def __init__(self):
+		self.rc = None		# the job's exit status, None on a lab error
+		self.error = None	# what went wrong, with console lines
+		self.events = {}	# event name -> host seconds since QEMU start
+		self.boot_s = None	# QEMU start -> init reported "booted"
+		self.wall_s = 0.0
+		self.attempts = 0
+
+
+class Guest:
+	def __init__(self, kernel, mem="2G", smp=2, edu=False, accel=None,
+		     append="", huge1g=None, noiommu=False):
+		self.kernel = kernel
+		# noiommu: edu without the vIOMMU (VFIO noiommu mode needs a device
+		# outside any IOMMU group, and DMA to physical addresses).
+		self.noiommu = noiommu
+		self.huge1g = huge1g	# 1 GiB hugepages to reserve; None: by RAM
+		self.mem = mem
+		self.smp = smp
+		self.edu = edu
+		self.accel = accel
+		self.append = append
+
+	def _cmdline(self):
+		a = ["console=ttyS0", "quiet", "panic=-1", "rdinit=/init",
+		     "mitigations=off", "tsc=reliable",
+		     "no_timer_check"]	# a loaded host makes the IO-APIC timer check panic
+		words = self.kernel.cmdline
+		a.append(words.get("all", ""))
+		if self.noiommu:
+			a.append(words.get("noiommu", "vfio.enable_unsafe_noiommu_mode=1"))
+		elif self.edu:
+			a.append(words.get("iommu", "intel_iommu=on"))
+		# cowpin's hugetlb-1G backing needs 2 (file page + COW copy); on
+		# q35 two aligned 1 GiB ranges are free at boot only from 5 GiB.
+		n = self.huge1g
+		if n is None:
+			m = mem_bytes(self.mem)
+			n = 2 if m >= 5 << 30 else 1 if m >= 4 << 30 else 0
+		if n:
+			a += ["hugepagesz=1G", "hugepages=%d" % n]
+		if self.append:
+			a.append(self.append)
+		return " ".join(w for w in a if w)
+
+	def argv(self, share, accel, initrd, scratch=None):
+		k = self.kernel
+		mods = k.modules
+		machine = "q35"
+		dev = []
+		if self.noiommu:
+			dev += ["-device", "edu,dma_mask=0xffffffffff"]
+		elif self.edu:
+			# The vIOMMU must come before the devices it translates.
+			machine += ",kernel-irqchip=split"
+			dev += ["-device", "intel-iommu,intremap=on", "-device", "edu"]
+		if accel.startswith("kvm"):
+			cpu = "host"
+		else:
+			cpu = "max"
+		fs = []
+		for tag, path, ro in (("root", "/", True), ("modules", os.path.dirname(mods), True),
+				      ("lab", share, False)):
+			fs += ["-fsdev", "local,id=%s,path=%s,security_model=none%s%s" % (
+				tag, path, ",readonly=on" if ro else "",
+				",multidevs=remap" if tag == "root" else ""),
+			       "-device", "virtio-9p-pci,fsdev=%s,mount_tag=%s" % (tag, tag)]
+		if scratch:
+			dev += ["-drive", "if=none,id=scratch,format=raw,file=" + scratch,
+				"-device", "virtio-blk-pci,drive=scratch"]
+		return [QEMU, "-nodefaults", "-no-user-config", "-display", "none",
+			"-no-reboot", "-accel", accel, "-cpu", cpu,
+			"-machine", machine, "-smp", str(self.smp), "-m", self.mem,
+			"-kernel", k.image, "-initrd", initrd,
+			"-append", self._cmdline(), "-nic", "none",
+			"-serial", "file:" + os.path.join(share, "console.log")
+			] + dev + fs
+
+	def run(self, job, share, timeout=1800, boot_timeout=120, sink=None,
+		on_event=None):
+		"""Run job (shell text) in the guest; share is a scratch host dir.
+
+		sink(stream, bytes) gets the job's output as it grows (stream is
+		"stdout" or "stderr"); default: copy to our own stdout/stderr.
+		on_event(name, line, seconds) is called per /lab/events line.
+		"""
+		if self.kernel.modules is None:
+			raise util.LabError("kernel %s has no modules dir" % self.kernel.label)
+		initrd = initramfs.build(self.kernel)
+		if self.accel:
+			accels = [self.accel, "tcg,thread=single"]
+		elif kvm_usable():
+			accels = ["kvm", "tcg", "tcg,thread=single"]
+		else:
+			accels = ["tcg", "tcg,thread=single"]
+		res = Result()
+		for i, accel in enumerate(accels):
+			res.attempts = i + 1
+			retry = self._attempt(job, share, accel, initrd, timeout,
+					      boot_timeout, sink or _copy, on_event, res)
+			if not retry or i == len(accels) - 1:
+				break
+			util.say("%s: guest never reported (%s); retrying with -accel %s"
+				 % (self.kernel.label, res.error.splitlines()[0],
+				    accels[i + 1]))
+			sys.stderr.write(res.error.split("\n", 1)[1] + "\n")
+		return res
+
+	def _attempt(self, job, share, accel, initrd, timeout, boot_timeout,
+		     sink, on_event, res):
+		"""One boot.  Returns True when it is worth retrying."""
+		for f in os.listdir(share):
+			if f.startswith("console-attempt"):
+				continue	# an earlier attempt's evidence
+			if f == "console.log" and res.attempts > 1:
+				os.rename(os.path.join(share, f), os.path.join(
+					share, "console-attempt%d.log" % (res.attempts - 1)))
+				continue
+			os.unlink(os.path.join(share, f))
+		with open(os.path.join(share, "job.sh"), "w") as f:
+			f.write(PROLOGUE + job)
+		attempts = res.attempts
+		res.__init__()
+		res.attempts = attempts
+		scratch = os.path.join(share, "scratch.img")
+		with open(scratch, "wb") as f:
+			f.truncate(SCRATCH_MB << 20)
+		subprocess.run(["mkfs.ext4", "-q", "-F", "-b", "4096", "-E", "nodiscard",
+				scratch], check=True)
+		argv = self.argv(share, accel, initrd, scratch)
+		with open(os.path.join(share, "qemu.argv"), "w") as f:
+			f.write(" ".join(argv) + "\n")
+		t0 = time.monotonic()
+		qemu = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+					stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+		os.set_blocking(qemu.stdout.fileno(), False)
+		tails = {"stdout": 0, "stderr": 0}
+		ev_off = 0
+		qemu_out = b""
+		retry = False
+		while True:
+			done = qemu.poll() is not None
+			now = time.monotonic() - t0
+			chunk = qemu.stdout.read()
+			if chunk:
+				qemu_out += chunk
+			ev_off = self._events(share, ev_off, now, res, on_event)
+			self._stream(share, tails, sink)
+			if done:
+				break
+			if "booted" not in res.events and now > boot_timeout:
+				res.error = "no boot within %d s" % boot_timeout
+				retry = True
+			elif now > timeout:
+				res.error = "job still running after %d s" % timeout
+			if res.error:
+				qemu.kill()
+				qemu.wait()
+				break
+			time.sleep(0.1)
+		res.wall_s = time.monotonic() - t0
+		os.unlink(scratch)
+		res.boot_s = res.events.get("booted")
+		self._events(share, ev_off, res.wall_s, res, on_event)
+		self._stream(share, tails, sink)
+		rcf = os.path.join(share, "rc")
+		if res.error is None:
+			if os.path.exists(rcf) and open(rcf).read().strip():
+				res.rc = int(open(rcf).read().strip())
+				return False
+			ierr = os.path.join(share, "init-error")
+			if os.path.exists(ierr):
+				res.error = "guest init failed: " + open(ierr).read().strip()
+			else:
+				res.error = "guest ended without reporting (QEMU exit %s)" % (
+					qemu.returncode)
+			retry = "booted" not in res.events
+		tail = self.console_tail(share)
+		if qemu_out.strip():
+			tail += "\n--- qemu:\n" + qemu_out.decode(errors="replace").strip()
+		res.error += "\n--- last console lines:\n" + tail
+		return retry
+
+	@staticmethod
+	def console_tail(share, n=25):
+		try:
+			with open(os.path.join(share, "console.log"), "rb") as f:
+				lines = f.read().decode(errors="replace").splitlines()
+		except OSError:
+			return "(no console log)"
+		return "\n".join(lines[-n:])
+
+	@staticmethod
+	def _events(share, off, now, res, on_event):
+		try:
+			with open(os.path.join(share, "events"), "rb") as f:
+				f.seek(off)
+				data = f.read()
+		except OSError:
+			return off
+		end = data.rfind(b"\n") + 1
+		for line in data[:end].decode(errors="replace").splitlines():
+			name = line.split(" ", 1)[0]
+			res.events.setdefault(name, now)
+			if on_event:
+				on_event(name, line, now)
+		return off + end
+
+	@staticmethod
+	def _stream(share, tails, sink):
+		for name, off in tails.items():
+			try:
+				with open(os.path.join(share, name), "rb") as f:
+					f.seek(off)
+					data = f.read()
+			except OSError:
+				continue
+			if data:
+				tails[name] += len(data)
+				sink(name, data)
+
+
+def _copy(name, data):
+	out = sys.stdout if name == "stdout" else sys.stderr
+	out.buffer.write(data)
+	out.flush()
