@@ -108,22 +108,60 @@ static int sysfs_missing(char *why, size_t whylen)
 	return fail(why, whylen, ENOTSUP, "sysfs is not mounted (no /sys/kernel/mm): mount -t sysfs sysfs /sys");
 }
 
+/* The pagemap entries of every 4 KiB of the buffer, in one read (caller frees); NULL + errno. */
+static uint64_t *pagemap_of(const struct cp_buffer *b)
+{
+	uint64_t *pm = malloc(b->len / 4096 * sizeof(*pm));
+	int err;
+
+	if (!pm)
+		return NULL;
+	err = cp_pagemap_range(b->addr, b->len, pm);
+	if (err) {
+		free(pm);
+		errno = -err;
+		return NULL;
+	}
+	return pm;
+}
+
 static int verify_pages(const struct cp_buffer *b, bool want_file, char *why, size_t whylen)
 {
-	for (size_t off = 0; off < b->len; off += b->page_size) {
-		uint64_t e;
-		int err = cp_pagemap_entry(b->addr + off, &e);
+	uint64_t *pm = pagemap_of(b);
+	int err = 0;
 
-		if (err)
-			return fail(why, whylen, err, "cannot read /proc/self/pagemap: %s", strerror(-err));
+	if (!pm)
+		return fail(why, whylen, errno, "cannot read /proc/self/pagemap: %s", strerror(errno));
+	for (size_t off = 0; off < b->len && !err; off += b->page_size) {
+		uint64_t e = pm[off / 4096];
+
 		if (!(e & PM_PRESENT))
-			return fail(why, whylen, EINVAL, "page at +0x%zx not present after the read fault", off);
-		if (!!(e & PM_FILE) != want_file)
-			return fail(why, whylen, EINVAL, "page at +0x%zx is %s, expected %s", off,
-				    (e & PM_FILE) ? "a file/shared page" : "anonymous",
-				    want_file ? "a pagecache page" : "anonymous");
+			err = fail(why, whylen, EINVAL, "page at +0x%zx not present after the read fault", off);
+		else if (!!(e & PM_FILE) != want_file)
+			err = fail(why, whylen, EINVAL, "page at +0x%zx is %s, expected %s", off,
+				   (e & PM_FILE) ? "a file/shared page" : "anonymous",
+				   want_file ? "a pagecache page" : "anonymous");
 	}
-	return 0;
+	free(pm);
+	return err;
+}
+
+/* 0 if every page maps pfn0 (the shared zeropage), else -EINVAL with why. */
+static int same_pfn(const struct cp_buffer *b, uint64_t pfn0, char *why, size_t whylen)
+{
+	uint64_t *pm = pagemap_of(b);
+	int err = 0;
+
+	if (!pm)
+		return fail(why, whylen, errno, "cannot read /proc/self/pagemap: %s", strerror(errno));
+	for (size_t i = 0; i < b->len / 4096 && !err; i++)
+		if ((pm[i] & PM_PFN_MASK) != pfn0)
+			err = fail(why, whylen, EINVAL,
+				   "read fault at +0x%zx mapped pfn 0x%llx, not the shared zeropage 0x%llx",
+				   i * 4096, (unsigned long long)(pm[i] & PM_PFN_MASK),
+				   (unsigned long long)pfn0);
+	free(pm);
+	return err;
 }
 
 static uint64_t pfn_of(const void *addr)
@@ -152,12 +190,8 @@ static int setup_zeropage(struct cp_buffer *b, char *why, size_t whylen)
 		return -EINVAL;
 	pfn0 = pfn_of(b->addr);
 	if (pfn0) {
-		for (size_t off = 0; off < b->len; off += 4096)
-			if (pfn_of(b->addr + off) != pfn0)
-				return fail(why, whylen, EINVAL,
-					    "read fault at +0x%zx mapped pfn 0x%llx, not the shared zeropage 0x%llx",
-					    off, (unsigned long long)pfn_of(b->addr + off),
-					    (unsigned long long)pfn0);
+		if (same_pfn(b, pfn0, why, whylen))
+			return -EINVAL;
 		if (!cp_kpageflags(pfn0, &kpf) && !(kpf & (1ull << KPF_ZERO_PAGE)))
 			return fail(why, whylen, EINVAL, "pfn 0x%llx lacks KPF_ZERO_PAGE",
 				    (unsigned long long)pfn0);
