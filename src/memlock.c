@@ -229,7 +229,9 @@ static void measure(struct ml *m, struct json_object *e, const struct consumer_o
 		return;
 	}
 	if (a.stage != CP_ML_DONE) {
-		if (a.timed_out || a.signal)
+		if (interrupted)
+			cp_ml_entry_status(e, CP_ML_ERROR, EINTR, "interrupted by signal %d", (int)interrupted);
+		else if (a.timed_out || a.signal)
 			cp_ml_entry_status(e, CP_ML_ERROR, a.err, "%s", a.why);
 		else if (a.stage == CP_ML_PIN && a.nsamples == 0)
 			cp_ml_entry_status(e, CP_ML_REFUSED, a.err, "the R/O registration failed without a limit: %s",

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -192,9 +193,9 @@ long cp_smaps_parse(const char *text, unsigned long addr, const char *field)
 		 * strtoul, not sscanf: glibc's sscanf takes strlen() of the whole rest of
 		 * the text on every line, quadratic in smaps (80000 lines: 50 s).
 		 */
-		start = strtoul(p, &e1, 16);
-		end = e1 != p && *e1 == '-' ? strtoul(e1 + 1, &e2, 16) : 0;
-		if (e1 != p && *e1 == '-' && e2 != e1 + 1) {
+		start = isxdigit((unsigned char)*p) ? strtoul(p, &e1, 16) : (e1 = (char *)p, 0);
+		end = e1 != p && *e1 == '-' && isxdigit((unsigned char)e1[1]) ? strtoul(e1 + 1, &e2, 16) : (e2 = e1, 0);
+		if (e1 != p && *e1 == '-' && e2 != e1 && *e2 == ' ') {
 			inside = addr >= start && addr < end;
 		} else if (inside && !strncmp(p, field, flen) && p[flen] == ':') {
 			char *e;

@@ -170,6 +170,7 @@ static struct json_object *run_child(const struct cp_plan_entry *e, const struct
 		close(pfd[0]);
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
 		r = cp_check_run(&e->t, s);
 		txt = json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN);
 		for (left = strlen(txt); left;) {
@@ -190,8 +191,13 @@ static struct json_object *run_child(const struct cp_plan_entry *e, const struct
 	close(pfd[0]);
 	if (timed_out || interrupted)
 		kill(pid, SIGKILL);
-	/* Bounded reap: a child stuck in the kernel must not stop the run. */
-	for (int i = 0; i < 200 && waitpid(pid, &status, WNOHANG) == 0; i++)
+	/*
+	 * Bounded reap.  A killed child may still be in the kernel (unpinning a
+	 * 1 GiB hugetlb page takes minutes under TCG): the next test must not
+	 * start before its pins, hugetlb pages and device queues are released,
+	 * but a child stuck for good must not stop the run either.
+	 */
+	for (int i = 0; i < 2400 && waitpid(pid, &status, WNOHANG) == 0; i++)
 		usleep(50000);
 	running_child = 0;
 	if (out && *out && !timed_out)
@@ -273,6 +279,7 @@ int cp_run(const struct cp_run_opts *o)
 		return 1;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);	/* terminal gone: stop as for SIGINT */
 	if (tap) {
 		cp_tap_header(tap, plan.n);
 		cp_tap_diag(tap, "cowpin %s on Linux %s", COWPIN_VERSION,

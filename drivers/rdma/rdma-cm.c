@@ -121,9 +121,9 @@ static int listen_on_device(struct cp_env *env, const struct rdma_choice *ch,
 	}
 	freeifaddrs(ifs);
 	if (ret == -ENODEV)
-		cp_why(env, "rdma_cm maps none of this host's IPv4 addresses to %s: "
-		       "give its netdev an address (ip addr add ... dev NETDEV), see `rdma link show`",
-		       ch->dev);
+		cp_why(env, "rdma_cm maps none of this host's IPv4 addresses to %s: its netdev "
+		       "(`rdma link show`) needs an IPv4 address and a non-zero MAC, which lo "
+		       "lacks (scripts/setup-rdma puts siw on a dummy netdev)", ch->dev);
 	if (ret)
 		return ret;
 	if (rdma_listen(st->listener, 1)) {
@@ -244,6 +244,7 @@ int rdma_cm_link(struct cp_env *env, const struct rdma_choice *ch, struct rdma_l
 		goto fail;
 	l->requester = st->client->qp;
 	l->responder = st->server->qp;
+	json_object_object_add(cp_evidence(env), "rdma_cm_addr", json_object_new_string(st->addr));
 	return 0;
 fail:
 	rdma_cm_unlink(l);

@@ -45,7 +45,8 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-int rdma_wait_wc(struct cp_env *env, struct ibv_cq *cq, uint64_t wr_id, const char *what)
+/* Wait for the completion of wr_id within cp_wait_bound(); -EIO/-ETIMEDOUT + cp_why(). */
+static int wait_wc(struct cp_env *env, struct ibv_cq *cq, uint64_t wr_id, const char *what)
 {
 	double bound = cp_wait_bound(env), end = now() + bound;
 	const struct timespec nap = { .tv_nsec = 100 * 1000 };
@@ -221,7 +222,7 @@ static int read_chunk(struct cp_env *env, struct rdma_ctx *c, struct cp_pin *pin
 		return -EIO;
 	}
 	snprintf(what, sizeof(what), "RDMA READ at +%zu (%zu bytes)", off, len);
-	return rdma_wait_wc(env, c->link.cq, wr.wr_id, what);
+	return wait_wc(env, c->link.cq, wr.wr_id, what);
 }
 
 static int rdma_observe(struct cp_env *env, void *ctx, struct cp_pin *pin,

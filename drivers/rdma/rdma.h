@@ -68,7 +68,4 @@ void rdma_qp_unlink(struct rdma_link *l);
 int rdma_cm_link(struct cp_env *env, const struct rdma_choice *ch, struct rdma_link *l);
 void rdma_cm_unlink(struct rdma_link *l);
 
-/* Wait for one completion (wr_id) on cq within cp_wait_bound(); -EIO/-ETIMEDOUT + cp_why(). */
-int rdma_wait_wc(struct cp_env *env, struct ibv_cq *cq, uint64_t wr_id, const char *what);
-
 #endif

@@ -176,28 +176,55 @@ void vivid_nodes_close(struct vivid_loop *v)
 	node_close(&v->cap);
 }
 
-/* USERPTR on the output queue needs vivid's default vmalloc allocator. */
+/*
+ * REQBUFS(0) checks a queue without allocating: EINVAL = no such I/O mode,
+ * EBUSY = another file handle owns the queue's buffers.
+ */
+static int reqbufs0(struct vivid_node *n, __u32 type, __u32 memory)
+{
+	struct v4l2_requestbuffers rb = { .count = 0, .type = type, .memory = memory };
+
+	return vivid_ioctl(n->fd, VIDIOC_REQBUFS, &rb);
+}
+
+/*
+ * USERPTR on the output queue needs vivid's default vmalloc allocator, and
+ * both queues must be free.  A previous test process that was killed may
+ * still be leaving the kernel with them: wait for it, bounded.
+ */
 int vivid_out_userptr_check(struct cp_env *env, struct vivid_loop *v)
 {
-	struct v4l2_requestbuffers rb = {
-		.count = 0,
-		.type = V4L2_BUF_TYPE_VIDEO_OUTPUT,
-		.memory = V4L2_MEMORY_USERPTR,
-	};
-	int ret = vivid_ioctl(v->out.fd, VIDIOC_REQBUFS, &rb);
+	double until = vivid_now() + cp_wait_bound(env), t0 = vivid_now();
+	struct vivid_node *busy;
+	int ret;
 
-	if (ret == -EINVAL) {
+	for (;;) {
+		busy = &v->out;
+		ret = reqbufs0(busy, V4L2_BUF_TYPE_VIDEO_OUTPUT, V4L2_MEMORY_USERPTR);
+		if (!ret) {
+			busy = &v->cap;
+			ret = reqbufs0(busy, V4L2_BUF_TYPE_VIDEO_CAPTURE, V4L2_MEMORY_MMAP);
+		}
+		if (ret != -EBUSY || vivid_now() > until)
+			break;
+		usleep(250000);
+	}
+	if (ret == -EINVAL && busy == &v->out) {
 		cp_why(env, "%s has no USERPTR I/O (vivid allocators=1 selects dma-contig); "
 		       "reload vivid without allocators=1", v->out.path);
 		return -ENODEV;
 	}
 	if (ret == -EBUSY) {
-		cp_why(env, "%s is busy: another process owns its buffers", v->out.path);
+		cp_why(env, "%s stayed busy for %.0f s: another process owns its buffers",
+		       busy->path, vivid_now() - t0);
 		return -EBUSY;
 	}
 	if (ret) {
-		cp_why(env, "VIDIOC_REQBUFS(0, USERPTR) on %s: %s", v->out.path, strerror(-ret));
+		cp_why(env, "VIDIOC_REQBUFS(0) on %s: %s", busy->path, strerror(-ret));
 		return ret;
 	}
+	if (vivid_now() - t0 > 0.5)
+		cp_diag(env, "v4l2: waited %.1f s for another owner to release vivid's queues",
+			vivid_now() - t0);
 	return 0;
 }

@@ -26,7 +26,7 @@
 #include "consumer.h"
 #include "vivid.h"
 
-static double now(void)
+double vivid_now(void)
 {
 	struct timespec ts;
 
@@ -245,8 +245,8 @@ int vivid_grab(struct cp_env *env, struct vivid_loop *v, const unsigned char **f
 	ret = start(env, v);
 	if (ret)
 		return ret;
-	t0 = now();
-	while ((left = t0 + bound - now()) > 0) {
+	t0 = vivid_now();
+	while ((left = t0 + bound - vivid_now()) > 0) {
 		struct v4l2_buffer b = {
 			.type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
 			.memory = V4L2_MEMORY_MMAP,
@@ -277,7 +277,7 @@ int vivid_grab(struct cp_env *env, struct vivid_loop *v, const unsigned char **f
 			continue;
 		}
 		v->sequence = b.sequence;
-		v->frame_wait = now() - t0;
+		v->frame_wait = vivid_now() - t0;
 		*frame = v->capbuf[b.index].addr;
 		return 0;
 	}

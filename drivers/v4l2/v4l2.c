@@ -167,11 +167,13 @@ static int v4l2_open(struct cp_env *env, void **ctxp)
 static int v4l2_pin_ro(struct cp_env *env, void *ctxp, struct cp_pin *pin)
 {
 	struct v4l2_ctx *ctx = ctxp;
+	double t0 = vivid_now();
 	int ret;
 
 	ret = vivid_out_qbuf(env, &ctx->v, pin->buf, pin->len);
 	if (ret)
 		return ret;
+	cp_diag(env, "v4l2: QBUF (the pin) of %zu bytes took %.3f s", pin->len, vivid_now() - t0);
 	pin->readable = ctx->v.pix.sizeimage;
 	add_fact(env, "pin", "VIDIOC_QBUF USERPTR %p + %zu on the OUTPUT queue: videobuf2's "
 		 "long-term pin (frame vector); the device reads the first %zu bytes", pin->buf,

@@ -88,6 +88,9 @@ int vivid_grab(struct cp_env *env, struct vivid_loop *v,
 	       const unsigned char **frame);
 void vivid_stop(struct vivid_loop *v);
 
+/* CLOCK_MONOTONIC seconds. */
+double vivid_now(void);
+
 /* ioctl() that retries on EINTR; returns 0 or -errno. */
 int vivid_ioctl(int fd, unsigned long req, void *arg);
 

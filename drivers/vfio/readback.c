@@ -140,7 +140,14 @@ int vfio_rb_probe(struct cp_env *env, enum vfio_mode mode)
 		       *driver ? "bound to " : "bound to no driver", driver, bdf);
 		return -ENODEV;
 	}
+	group = pci_dev_iommu_group(bdf);
 	if (mode == VFIO_MODE_IOMMUFD) {
+		snprintf(path, sizeof(path), "/dev/vfio/noiommu-%d", group);
+		if (group < 0 || !access(path, F_OK)) {
+			cp_why(env, "%s has no IOMMU (%s): vfio-iommufd needs one (QEMU: -device intel-iommu, guest: intel_iommu=on)",
+			       bdf, group < 0 ? "no IOMMU group" : path);
+			return -ENODEV;
+		}
 		if (pci_dev_vfio_cdev(bdf, cdev, sizeof(cdev))) {
 			cp_why(env, "%s has no VFIO device cdev (/sys/bus/pci/devices/%s/vfio-dev): the kernel needs CONFIG_VFIO_DEVICE_CDEV=y (Linux 6.6+)",
 			       bdf, bdf);
@@ -148,7 +155,6 @@ int vfio_rb_probe(struct cp_env *env, enum vfio_mode mode)
 		}
 		return 0;
 	}
-	group = pci_dev_iommu_group(bdf);
 	snprintf(path, sizeof(path), "/dev/vfio/%s%d", mode == VFIO_MODE_NOIOMMU ? "noiommu-" : "",
 		 group);
 	if (group < 0 || access(path, F_OK)) {
@@ -201,8 +207,9 @@ static int page_setup(struct cp_env *env, struct rb *rb, struct rb_page *p, uint
 	if (rb->dev.mode == VFIO_MODE_NOIOMMU) {
 		/* Not a pin: keeps the page resident; noiommu has nothing better. */
 		if (mlock(p->va, RB_PAGE)) {
-			cp_why(env, "mlock of a DMA page: %s", strerror(errno));
-			return -errno;
+			err = -errno;
+			cp_why(env, "mlock of a DMA page: %s", strerror(-err));
+			return err;
 		}
 		err = page_phys(env, p->va, &p->bus);
 		if (err)

@@ -35,5 +35,7 @@ def add_vm_args(p, mem, mem_help):
 	p.add_argument("--append", default="", help="extra kernel cmdline")
 	p.add_argument("--timeout", type=int, default=2400,
 		       help="seconds a guest may run (default 2400)")
-	p.add_argument("--boot-timeout", type=int, default=120,
-		       help="seconds until init must report (default 120)")
+	p.add_argument("--boot-timeout", type=int, default=600,
+		       help="wall seconds until init must report (default 600; "
+		       "a guest that burns 120 CPU seconds without booting is "
+		       "stuck earlier)")

@@ -58,8 +58,12 @@ def main(argv):
 		say("%s: booting %s" % (k.label, k.origin))
 		g = vm.Guest(k, mem=a.mem, smp=a.smp, edu=a.edu, accel=a.accel,
 			     append=a.append, noiommu=a.noiommu)
-		r = g.run(job_script(cmd, os.getcwd(), a.env), share,
-			  timeout=a.timeout, boot_timeout=a.boot_timeout)
+		try:
+			r = g.run(job_script(cmd, os.getcwd(), a.env), share,
+				  timeout=a.timeout, boot_timeout=a.boot_timeout)
+		finally:
+			if not a.keep:
+				shutil.rmtree(share, ignore_errors=True)
 		if r.error:
 			sys.stderr.write("lab: %s: %s\n" % (k.label, r.error))
 			rc = 125
@@ -67,7 +71,5 @@ def main(argv):
 			rc = r.rc
 			say("%s: exit %d, booted in %.1fs, %.1fs total" % (
 				k.label, rc, r.boot_s or -1, r.wall_s))
-		if not a.keep:
-			shutil.rmtree(share, ignore_errors=True)
 		status = status or rc
 	return status

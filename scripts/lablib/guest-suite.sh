@@ -19,9 +19,14 @@ ev() {
 # hugetlb backings need 2 free pages each (file page + private COW copy).
 echo 8 >/proc/sys/vm/nr_hugepages
 
+# LAB_SETUPS (names) narrows the set, e.g. a KERNEL@noiommu boot.
 setups=""
 for s in "$REPO"/scripts/setup-*; do
-	[ -f "$s" ] && [ -x "$s" ] && setups="$setups $s"
+	[ -f "$s" ] && [ -x "$s" ] || continue
+	if [ -n "${LAB_SETUPS:-}" ]; then
+		case " $LAB_SETUPS " in *" ${s##*/} "*) ;; *) continue ;; esac
+	fi
+	setups="$setups $s"
 done
 
 for s in $setups; do

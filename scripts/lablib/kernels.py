@@ -5,6 +5,7 @@ Debian kernels come from the package archive (apt-get download, dpkg-deb -x,
 depmod) and are cached, so a second run downloads nothing.  Built kernels
 (build:6.12) come from scripts/build-kernel; user kernels are taken as given.
 """
+import json
 import os
 import re
 import shutil
@@ -115,8 +116,32 @@ def _resolve_debian(spec):
 			    "or a Debian version of one in the archive" % spec)
 
 
+def _resolve_memo(spec):
+	"""_resolve_debian, remembered until the package lists change: apt-cache
+	costs seconds per call on a loaded host and exec boots are short."""
+	path = os.path.join(cache_root(), "kernels", "resolved.json")
+	try:
+		stamp = os.stat("/var/lib/apt/lists").st_mtime
+	except OSError:
+		stamp = None
+	try:
+		with open(path) as f:
+			memo = json.load(f)
+	except (OSError, ValueError):
+		memo = {}
+	if memo.get("lists") != stamp:
+		memo = {"lists": stamp}
+	if spec not in memo:
+		memo[spec] = list(_resolve_debian(spec))
+		os.makedirs(os.path.dirname(path), exist_ok=True)
+		with open(path + ".tmp", "w") as f:
+			json.dump(memo, f)
+		os.replace(path + ".tmp", path)
+	return memo[spec]
+
+
 def _fetch_debian(spec):
-	pkg, ver = _resolve_debian(spec)
+	pkg, ver = _resolve_memo(spec)
 	root = os.path.join(cache_root(), "kernels", "%s_%s" % (pkg, ver))
 	t0 = time.monotonic()
 	if not os.path.exists(os.path.join(root, ".complete")):

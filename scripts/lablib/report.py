@@ -62,8 +62,9 @@ def ab_rows(runs):
 	rows = []
 	for n in names:
 		rs = [m.get(n) for m in maps]
-		vs = {verdict(r) if r else None for r in rs}
-		ms = {mechanism(r) for r in rs}
+		# A test a kernel did not run (absent) is no difference.
+		vs = {verdict(r) for r in rs if r}
+		ms = {mechanism(r) for r in rs if r}
 		mark = "≠" if len(vs) > 1 else "~" if len(ms) > 1 else ""
 		rows.append((n, rs, mark))
 	return rows
@@ -135,19 +136,21 @@ def ab_table(runs):
 
 
 def skipped(runs):
-	"""Tests skipped on every kernel, one line per consumer and reason."""
+	"""Tests skipped on every kernel, one line per reason."""
 	groups = {}
 	for name, rs, _ in ab_rows(runs):
 		if all_skipped(rs):
 			r = next(r for r in rs if r)
-			key = (r.get("consumer", "?"), r.get("reason", ""))
-			groups.setdefault(key, []).append(r.get("backing", "?"))
+			groups.setdefault(r.get("reason", ""), []).append(r)
 	out = []
-	for (c, why), bs in groups.items():
+	for why, rs in groups.items():
 		if "hugepagesz=1G" in why:
 			why += " (`scripts/lab --hugetlb-1g` does; minutes more under TCG)"
-		out.append("- %s (%d tests; %s): %s" % (
-			c, len(bs), ", ".join(sorted(set(bs), key=bs.index)), why))
+		cons = sorted({r.get("consumer", "?") for r in rs})
+		bks = sorted({r.get("backing", "?") for r in rs})
+		out.append("- %s; %s (%d tests): %s" % (
+			", ".join(cons), ", ".join(bks) if len(bks) <= 3 else "%d backings" % len(bks),
+			len(rs), why))
 	return out or ["- none"]
 
 

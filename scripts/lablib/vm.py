@@ -13,6 +13,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 
 from . import initramfs, util
@@ -30,6 +31,10 @@ if modprobe virtio_blk 2>/dev/null && modprobe ext4 2>/dev/null &&
 fi
 """
 SCRATCH_MB = 256
+# A boot takes ~10-20 CPU seconds under TCG; more means the guest is stuck.
+BOOT_CPU = 120
+# Set on SIGINT/SIGTERM: every running guest is killed, none is retried.
+STOP = threading.Event()
 
 
 def mem_bytes(mem):
@@ -37,6 +42,16 @@ def mem_bytes(mem):
 	if not m:
 		raise util.LabError("--mem %s: use e.g. 2048M or 4G" % mem)
 	return int(m.group(1)) << {"": 20, "M": 20, "G": 30}[m.group(2)]
+
+
+def cpu_seconds(pid):
+	"""CPU time a process has used (utime + stime)."""
+	try:
+		with open("/proc/%d/stat" % pid) as f:
+			fields = f.read().rsplit(")", 1)[1].split()
+		return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+	except (OSError, IndexError, ValueError):
+		return 0.0
 
 
 def kvm_usable():
@@ -147,7 +162,7 @@ class Guest:
 			res.attempts = i + 1
 			retry = self._attempt(job, share, accel, initrd, timeout,
 					      boot_timeout, sink or _copy, on_event, res)
-			if not retry or i == len(accels) - 1:
+			if not retry or i == len(accels) - 1 or STOP.is_set():
 				break
 			util.say("%s: guest never reported (%s); retrying with -accel %s"
 				 % (self.kernel.label, res.error.splitlines()[0],
@@ -184,29 +199,14 @@ class Guest:
 					stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 		os.set_blocking(qemu.stdout.fileno(), False)
 		tails = {"stdout": 0, "stderr": 0}
-		ev_off = 0
-		qemu_out = b""
-		retry = False
-		while True:
-			done = qemu.poll() is not None
-			now = time.monotonic() - t0
-			chunk = qemu.stdout.read()
-			if chunk:
-				qemu_out += chunk
-			ev_off = self._events(share, ev_off, now, res, on_event)
-			self._stream(share, tails, sink)
-			if done:
-				break
-			if "booted" not in res.events and now > boot_timeout:
-				res.error = "no boot within %d s" % boot_timeout
-				retry = True
-			elif now > timeout:
-				res.error = "job still running after %d s" % timeout
-			if res.error:
+		try:
+			retry, qemu_out, ev_off = self._watch(
+				qemu, share, t0, timeout, boot_timeout, sink, on_event,
+				res, tails)
+		finally:	# never leave a guest behind (Ctrl-C, SIGTERM)
+			if qemu.poll() is None:
 				qemu.kill()
 				qemu.wait()
-				break
-			time.sleep(0.1)
 		res.wall_s = time.monotonic() - t0
 		os.unlink(scratch)
 		res.boot_s = res.events.get("booted")
@@ -229,6 +229,46 @@ class Guest:
 			tail += "\n--- qemu:\n" + qemu_out.decode(errors="replace").strip()
 		res.error += "\n--- last console lines:\n" + tail
 		return retry
+
+	def _watch(self, qemu, share, t0, timeout, boot_timeout, sink, on_event,
+		   res, tails):
+		"""Poll the guest until it ends or a bound is hit."""
+		ev_off = 0
+		qemu_out = b""
+		retry = False
+		nag = 60
+		while True:
+			done = qemu.poll() is not None
+			now = time.monotonic() - t0
+			chunk = qemu.stdout.read()
+			if chunk:
+				qemu_out += chunk
+			ev_off = self._events(share, ev_off, now, res, on_event)
+			self._stream(share, tails, sink)
+			if done:
+				break
+			if "booted" not in res.events and now > nag:
+				nag += 60
+				util.say("%s: still booting after %.0f s (guest used %.0f CPU s; "
+					 "host load %.1f)" % (self.kernel.label, now,
+							       cpu_seconds(qemu.pid), os.getloadavg()[0]))
+			if STOP.is_set():
+				res.error = "interrupted"
+			elif "booted" not in res.events and (
+					now > boot_timeout or cpu_seconds(qemu.pid) > BOOT_CPU):
+				# CPU time, not wall time, tells a stuck guest from a
+				# starved one on a host shared with other guests.
+				res.error = "no boot after %.0f s (%.0f CPU s)" % (
+					now, cpu_seconds(qemu.pid))
+				retry = True
+			elif now > timeout:
+				res.error = "job still running after %d s" % timeout
+			if res.error:
+				qemu.kill()
+				qemu.wait()
+				break
+			time.sleep(0.1)
+		return retry, qemu_out, ev_off
 
 	@staticmethod
 	def console_tail(share, n=25):

@@ -24,6 +24,8 @@ import tempfile
 
 COWPIN, WITH_DEVICES = (os.path.abspath(a) for a in sys.argv[1:3])
 ONLY = sys.argv[3:]
+# A smaller plan where runs are slow (lab guests): e.g. "--consumer vfio-type1 --backing memfd".
+RUN_ARGS = os.environ.get("COWPIN_ENV_RUN_ARGS", "")
 THP = "/sys/kernel/mm/transparent_hugepage/enabled"
 POOL = "/proc/sys/vm/nr_hugepages"
 TMP = tempfile.mkdtemp(prefix="cowpin-env.")
@@ -54,7 +56,7 @@ def sh(cmd):
 def run_cowpin(prefix="", setup="", devices=False, ns=False):
 	"""cowpin's JSON document and exit status in the given conditions."""
 	cmd = f"{WITH_DEVICES} " if devices else ""
-	cmd += f"{COWPIN} run --format json --tmpdir {TMP} --timeout 120"
+	cmd += f"{COWPIN} run --format json --tmpdir {TMP} --timeout 120 {RUN_ARGS}"
 	if prefix:
 		cmd = f"{prefix} {cmd}"
 	script = f"set -e\n{setup}\nexec {cmd}"

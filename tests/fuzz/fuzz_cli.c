@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * libFuzzer target: the command line.  The input, split on NUL bytes, is
- * argv[1..]; each run's strings live in a fresh heap block so that a parser
- * holding on to a previous argv shows up as a use-after-free.
+ * argv[1..].  Each parse gets a fresh copy that is scribbled over and freed
+ * afterwards, and the same words are parsed twice: a parser (or glibc's
+ * getopt, which ASan cannot see into) holding on to an earlier argv gives two
+ * different answers.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -14,9 +16,20 @@
 
 #define MAX_ARGS 64
 
+static char dir[] = "/tmp/cowpin-fuzz-cli.XXXXXX";
+
+/* Leave /tmp as found. */
+static void remove_dir(void)
+{
+	char path[sizeof(dir) + 8];
+
+	snprintf(path, sizeof(path), "%s/expect", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	char dir[] = "/tmp/cowpin-fuzz-cli.XXXXXX";
 	FILE *f;
 
 	/* --expect-file reads relative paths from here: give it one real file. */
@@ -27,6 +40,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		abort();
 	fputs("# comment\n\nio_uring.* known\nrdma-*.memfd.*\t why\n", f);
 	fclose(f);
+	atexit(remove_dir);
 	return 0;
 }
 

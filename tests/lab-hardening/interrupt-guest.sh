@@ -36,9 +36,13 @@ args=()
 for c in "$@"; do
 	args+=(--consumer "$c")
 done
-setsid "$repo/scripts/with-devices" "$cowpin" run "${args[@]}" --timeout 300 >"$out/tap" 2>"$out/stderr" &
+# `&` in a script starts the job with SIGINT ignored, and bash cannot trap a
+# signal ignored on entry: restore the default as a terminal's job would have it.
+setsid env --default-signal=INT,QUIT "$repo/scripts/with-devices" "$cowpin" run "${args[@]}" --timeout 300 >"$out/tap" 2>"$out/stderr" &
 pid=$!
-pgid=$(ps -o pgid= "$pid" | tr -d ' ')
+# Not a group leader (no job control here), so setsid did not fork: the
+# session and process group are $pid's (asking ps could race setsid()).
+pgid=$pid
 # Bounded waits throughout: TCG is slow, but nothing may hang.
 # TRIGGER "setup" = as soon as the first device is set up (the later set-up
 # scripts still run); else a consumer name = after its first result.
@@ -54,11 +58,14 @@ done
 snapshot >"$out/during"
 grep -c "^\(not \)\?ok " "$out/tap" >"$out/results-before-signal"
 kill -"$sig" -- "-$pgid"
-for _ in $(seq 600); do
-	kill -0 "$pid" 2>/dev/null || break
+sent=$(date +%s)
+while kill -0 "$pid" 2>/dev/null && [ $(($(date +%s) - sent)) -lt 300 ]; do
+	# What is still running 30 s after the signal (diagnosis of a slow clean-up).
+	[ $(($(date +%s) - sent)) -ge 30 ] && [ ! -e "$out/ps-30s" ] && ps -e -o pid,pgid,stat,etime,args --forest >"$out/ps-30s"
 	sleep 0.5
 done
 if kill -0 "$pid" 2>/dev/null; then
+	ps -e -o pid,pgid,stat,etime,args --forest >"$out/ps-hung"
 	echo "still running 300 s after SIG$sig" >"$out/hung"
 	kill -KILL -- "-$pgid"
 fi

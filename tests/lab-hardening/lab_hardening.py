@@ -11,8 +11,10 @@ interrupt: in a guest (--edu), interrupt `scripts/with-devices cowpin run`
   timeout do); afterwards no cowpin process, no cowpin_* rdma link, the same
   modules (vivid, rdma_rxe, vfio-pci unloaded), the edu device's driver
   binding and nr_hugepages as before, no state left in /run, clean dmesg.
-repeat: the plan N times per kernel in one guest; every test's verdict (and
-  errno) must be the same in all N runs.  The count is reported.
+repeat: the whole plan N times per kernel in one guest, under one device
+  set-up; every test's verdict (and errno) must be the same in all N runs.
+  The count is reported.  One plan (245 tests) took 40-55 s in a guest on an
+  idle 2-core host, 10-16 min with its set-up under load 20.
 TAP on stdout.  KERNEL defaults to 6.1 and 6.12.
 """
 import errno
@@ -36,12 +38,13 @@ def tap(good, text, diag=()):
 	sys.stdout.flush()
 
 
-def lab(labscript, kernel, keep, cmd, mem=None):
+def lab(labscript, kernel, keep, cmd, mem=None, timeout=3600):
 	# A generous boot bound: the lab shares a loaded host (boots took 3+ min under load).
 	argv = [labscript, "exec", "--kernel", kernel, "--edu", "-q", "--keep", keep, "--boot-timeout", "600"]
 	if mem:
 		argv += ["--mem", mem]
-	p = subprocess.run(argv + ["--", cmd], cwd=REPO, capture_output=True, text=True, timeout=3600)
+	argv += ["--timeout", str(timeout)]
+	p = subprocess.run(argv + ["--", cmd], cwd=REPO, capture_output=True, text=True, timeout=timeout + 900)
 	return p.returncode, p.stdout + p.stderr
 
 
@@ -49,7 +52,7 @@ def snap(path):
 	out = {}
 	if os.path.exists(path):
 		for line in open(path):
-			k, _, v = line.partition(":")
+			k, _, v = line.partition(": ")	# "edu 0000:00:01.0 driver: vfio-pci"
 			out[k.strip()] = v.strip()
 	return out
 
@@ -77,13 +80,16 @@ def interrupt(labscript, cowpin, work, kernels):
 		cmd = " && ".join(
 			f"bash tests/lab-hardening/interrupt-guest.sh /lab/{tag} {cowpin} {sig} {trig} {' '.join(cons)}"
 			for tag, sig, trig, cons, _ in ROUNDS)
-		rc, out = lab(labscript, k, keep, cmd)
+		rc, out = lab(labscript, k, keep, cmd, timeout=5400)
 		for tag, sig, trig, cons, want_rc in ROUNDS:
 			d = os.path.join(keep, tag)
 			when = "device set-up" if trig == "setup" else f"{trig} tests"
 			name = f"{k}: SIG{sig} during {when} leaves the guest as found"
-			if rc != 0 or not os.path.exists(os.path.join(d, "after")):
-				tap(False, name, [f"lab exec exit {rc}"] + out.strip().splitlines()[-10:])
+			# Judge each round on its own files: a later round's trouble must not hide it.
+			if not os.path.exists(os.path.join(d, "after")):
+				tap(False, name, [f"lab exec exit {rc}; the round did not finish"] +
+				    [f"ps 30 s after the signal: {read(f'{d}/ps-30s')[-1500:]}"] * bool(read(f"{d}/ps-30s")) +
+				    out.strip().splitlines()[-10:])
 				continue
 			before, during, after = snap(f"{d}/before"), snap(f"{d}/during"), snap(f"{d}/after")
 			bad = []
@@ -126,7 +132,8 @@ def repeat(labscript, cowpin, work, n, kernels):
 	for k in kernels:
 		keep = os.path.join(work, f"repeat-{k}")
 		subprocess.run(["rm", "-rf", keep])
-		rc, out = lab(labscript, k, keep, f"bash tests/lab-hardening/repeat-guest.sh /lab/repeat {cowpin} {n}")
+		rc, out = lab(labscript, k, keep, f"bash tests/lab-hardening/repeat-guest.sh /lab/repeat {cowpin} {n}",
+			      timeout=1800 + n * 900)
 		runs = []
 		for i in range(1, n + 1):
 			try:
@@ -134,10 +141,12 @@ def repeat(labscript, cowpin, work, n, kernels):
 			except (OSError, ValueError):
 				runs.append(None)
 		name = f"{k}: {n} runs of the whole plan give identical verdicts"
-		if rc != 0 or None in runs:
+		if None in runs:
 			tap(False, name, [f"lab exec exit {rc}; runs with JSON: {sum(r is not None for r in runs)}"] +
 			    out.strip().splitlines()[-10:])
 			continue
+		if rc != 0:	# every run wrote its JSON: compare them, but say the job did not end well
+			print(f"# lab exec exit {rc} after the last run (tear-down cut short?)")
 
 		def key(r):
 			v = r["verdict"]

@@ -13,6 +13,7 @@ import errno
 import fnmatch
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -65,6 +66,8 @@ def main():
 	for k, *_ in rules:
 		if k not in kernels:
 			kernels.append(k)
+	# Older kernel first: the report's columns then read A → B.
+	kernels.sort(key=lambda k: [int(x) for x in re.findall(r"[0-9]+", k)])
 	n = [0]
 	failed = [0]
 
