@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "env.h"
 
@@ -69,4 +70,12 @@ double cp_wait_bound(struct cp_env *env)
 	double t = env->settings->timeout_s / 4;
 
 	return t < 5 ? 5 : t;
+}
+
+double cp_now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
 }

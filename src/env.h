@@ -30,6 +30,9 @@ struct cp_env {
 	struct json_object *diag;	/* array of diagnostic lines */
 };
 
+/* Monotonic seconds, for bounds and durations. */
+double cp_now_s(void);
+
 void cp_env_init(struct cp_env *env, const struct cp_settings *s, const struct consumer_ops *ops);
 void cp_env_fini(struct cp_env *env);
 /* Look a consumer option up: command line first, then its environment variable. */

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "kmsg.h"
+#include "env.h"
 #include "memlock.h"
 #include "memlock_attempt.h"
 #include "memlock_bisect.h"
@@ -35,14 +36,6 @@ static void on_signal(int sig)
 {
 	interrupted = sig;
 	cp_ml_attempt_kill();
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 struct ml {
@@ -109,7 +102,7 @@ static int limit_pred(void *p, long pages)
 {
 	struct pred_ctx *c = p;
 	struct cp_ml_attempt a = c->tmpl;
-	double left = c->deadline - now_s();
+	double left = c->deadline - cp_now_s();
 	int err;
 
 	if (interrupted)
@@ -162,7 +155,7 @@ static void find_limit(struct ml *m, struct json_object *e, const struct consume
 
 	c.tmpl.drop_cap = true;
 	c.tmpl.repeat = 1;
-	c.deadline = now_s() + m->cli->run.settings.timeout_s;
+	c.deadline = cp_now_s() + m->cli->run.settings.timeout_s;
 	b.hi = max_limit_kb(m, meas->size, hi_why, sizeof(hi_why)) / m->page_kb;
 	b.hint = hk >= 0 ? (hk + m->page_kb - 1) / m->page_kb : -1;
 	cp_bisect_limit(&b, limit_pred, &c);
@@ -263,7 +256,7 @@ static void run_entry(struct ml *m, const struct consumer_ops *ops, enum cp_back
 	struct json_object *e = cp_ml_entry_new(ops->name, cp_backing_name(bk), size);
 	struct json_object *hits = json_object_new_array();
 	struct cp_kmsg kmsg;
-	double t0 = now_s();
+	double t0 = cp_now_s();
 	const char *st;
 
 	json_object_object_add(e, "counter", json_object_new_string(counter_name(ops->counter)));
@@ -286,13 +279,13 @@ static void run_entry(struct ml *m, const struct consumer_ops *ops, enum cp_back
 		cp_kmsg_close(&kmsg);
 	}
 	json_object_put(hits);
-	json_object_object_add(e, "duration_ms", json_object_new_int64((now_s() - t0) * 1000));
+	json_object_object_add(e, "duration_ms", json_object_new_int64((cp_now_s() - t0) * 1000));
 	st = cp_ml_entry_str(e, "status");
 	if (!strcmp(st, CP_ML_ERROR))
 		m->bad++;
 	fprintf(stderr, "# memlock %s.%s %zu KiB: %s%s%s (%.1f s)\n", ops->name, cp_backing_name(bk),
 		size / 1024, st, strcmp(st, CP_ML_OK) ? ": " : "",
-		strcmp(st, CP_ML_OK) ? cp_ml_entry_str(e, "reason") : "", now_s() - t0);
+		strcmp(st, CP_ML_OK) ? cp_ml_entry_str(e, "reason") : "", cp_now_s() - t0);
 	cp_ml_entry_add(m->doc, e);
 }
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "backing.h"
+#include "env.h"
 #include "memlock_attempt.h"
 #include "memlock_sys.h"
 
@@ -26,14 +27,6 @@ void cp_ml_attempt_kill(void)
 {
 	if (running_child > 0)
 		kill(running_child, SIGKILL);
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static void read_counters(const struct cp_ml_attempt *a, struct cp_ml_counters *c)
@@ -104,9 +97,9 @@ static int one(struct cp_ml_attempt *a, struct cp_env *env, void *ctx, int i)
 	pin = (struct cp_pin){ .buf = b.addr, .len = b.len, .readable = b.len };
 	env->why[0] = '\0';
 	read_counters(a, &base);
-	t0 = now_s();
+	t0 = cp_now_s();
 	err = a->ops->pin_ro(env, ctx, &pin);
-	t1 = now_s();
+	t1 = cp_now_s();
 	read_counters(a, &pinned);
 	if (err) {
 		snprintf(a->why, sizeof(a->why), "%s", env->why[0] ? env->why : strerror(-err));
@@ -202,8 +195,8 @@ int cp_ml_attempt_run(struct cp_ml_attempt *in)
 		_exit(0);
 	}
 	running_child = pid;
-	deadline = now_s() + in->timeout_s;
-	while (!reaped && now_s() < deadline) {
+	deadline = cp_now_s() + in->timeout_s;
+	while (!reaped && cp_now_s() < deadline) {
 		pid_t r = waitpid(pid, &status, WNOHANG);
 
 		if (r == pid || (r < 0 && errno != EINTR))

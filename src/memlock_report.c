@@ -3,9 +3,9 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/utsname.h>
 
 #include "memlock_report.h"
+#include "report.h"
 
 #define GIB (1024.0 * 1024 * 1024)
 
@@ -26,16 +26,7 @@ double cp_ml_median(double *v, int n)
 
 struct json_object *cp_ml_doc_new(void)
 {
-	struct json_object *doc = json_object_new_object();
-	struct utsname u;
-
-	uname(&u);
-	json_object_object_add(doc, "kernel", json_object_new_string(u.release));
-	json_object_object_add(doc, "kernel_version", json_object_new_string(u.version));
-	json_object_object_add(doc, "machine", json_object_new_string(u.machine));
-	json_object_object_add(doc, "cowpin", json_object_new_string(COWPIN_VERSION));
-	json_object_object_add(doc, "memlock", json_object_new_array());
-	return doc;
+	return cp_report_doc("memlock");
 }
 
 struct json_object *cp_ml_entry_new(const char *consumer, const char *backing, size_t size)

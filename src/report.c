@@ -79,6 +79,11 @@ void cp_tap_result(FILE *f, int num, struct json_object *res, const char *todo)
 
 struct json_object *cp_report_new(void)
 {
+	return cp_report_doc("results");
+}
+
+struct json_object *cp_report_doc(const char *key)
+{
 	struct json_object *doc = json_object_new_object();
 	struct utsname u;
 
@@ -87,7 +92,7 @@ struct json_object *cp_report_new(void)
 	json_object_object_add(doc, "kernel_version", json_object_new_string(u.version));
 	json_object_object_add(doc, "machine", json_object_new_string(u.machine));
 	json_object_object_add(doc, "cowpin", json_object_new_string(COWPIN_VERSION));
-	json_object_object_add(doc, "results", json_object_new_array());
+	json_object_object_add(doc, key, json_object_new_array());
 	return doc;
 }
 

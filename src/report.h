@@ -13,6 +13,8 @@ void cp_tap_diag(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2,
 
 /* The document: {"kernel", "machine", "cowpin", "results": [...], "summary": {...}}. */
 struct json_object *cp_report_new(void);
+/* The same header with an empty array under key (e.g. "memlock"). */
+struct json_object *cp_report_doc(const char *key);
 void cp_report_add(struct json_object *doc, struct json_object *res);
 int cp_report_write(struct json_object *doc, FILE *f);
 

@@ -27,14 +27,6 @@ static void on_signal(int sig)
 		kill(running_child, SIGTERM);
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 int cp_probe_consumer(const struct consumer_ops *ops, const struct cp_settings *s, char *why, size_t whylen)
 {
 	struct cp_env env;
@@ -114,7 +106,7 @@ static char *read_until(int fd, double deadline, bool *timed_out)
 	*timed_out = false;
 	while (buf) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		double left = deadline - now_s();
+		double left = deadline - cp_now_s();
 		ssize_t n;
 
 		if (left <= 0) {
@@ -187,7 +179,7 @@ static struct json_object *run_child(const struct cp_plan_entry *e, const struct
 	}
 	close(pfd[1]);
 	running_child = pid;
-	out = read_until(pfd[0], now_s() + s->timeout_s, &timed_out);
+	out = read_until(pfd[0], cp_now_s() + s->timeout_s, &timed_out);
 	close(pfd[0]);
 	if (timed_out || interrupted)
 		kill(pid, SIGKILL);
@@ -234,7 +226,7 @@ static struct json_object *run_one(const struct cp_run_opts *o, const struct cp_
 {
 	struct json_object *res, *hits;
 	struct cp_kmsg kmsg;
-	double t0 = now_s();
+	double t0 = cp_now_s();
 
 	if (e->skip[0]) {
 		struct cp_test t = e->t;
@@ -251,7 +243,7 @@ static struct json_object *run_one(const struct cp_run_opts *o, const struct cp_
 		res = cp_result_new(&t);
 		cp_result_verdict(res, CP_V_ERROR, errno, "cannot start the test process: %s", strerror(errno));
 	}
-	json_object_object_add(res, "duration_ms", json_object_new_int64((now_s() - t0) * 1000));
+	json_object_object_add(res, "duration_ms", json_object_new_int64((cp_now_s() - t0) * 1000));
 	hits = json_object_new_array();
 	if (cp_kmsg_scan(&kmsg, hits)) {
 		cp_result_verdict(res, CP_V_FAIL, 0, "kernel log during the test: %s (was: %s: %s)",

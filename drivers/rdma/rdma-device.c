@@ -29,7 +29,8 @@ static const struct {
 	[RDMA_RXE] = { "rxe", "rdma_rxe", "CONFIG_RDMA_RXE",
 		       "rdma link add cowpin_rxe0 type rxe netdev lo" },
 	[RDMA_SIW] = { "siw", "siw", "CONFIG_RDMA_SIW",
-		       "rdma link add cowpin_siw0 type siw netdev lo" },
+		       "rdma link add cowpin_siw0 type siw netdev DEV (DEV with an IPv4 address "
+		       "and a MAC: not lo)" },
 	[RDMA_HCA] = { "hca", NULL, NULL, NULL },
 };
 
