@@ -10,7 +10,7 @@ from . import util
 LAB = ["qemu-system-x86", "busybox-static", "kmod", "iproute2", "rdma-core",
        "ibverbs-providers", "e2fsprogs"]
 BUILD = ["meson", "ninja-build", "gcc", "pkg-config", "libjson-c-dev",
-	 "liburing-dev", "libibverbs-dev", "linux-libc-dev"]
+	 "liburing-dev", "libibverbs-dev", "librdmacm-dev", "linux-libc-dev"]
 # What the meson suites add (scripts/test-all): their checkers are Python.
 TESTS = ["python3"]
 # scripts/test-all: Debian's python3 for the test scripts, clang's runtime

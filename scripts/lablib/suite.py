@@ -186,9 +186,11 @@ def main(argv):
 	p.add_argument("--report", help="report dir (default build/lab-report-<time>)")
 	p.add_argument("-v", "--verbose", action="store_true",
 		       help="show the guest's whole output (TAP diagnostics)")
-	p.add_argument("--memlock", nargs="?", const=MEMLOCK, metavar="OPTS",
-		       help="also run `cowpin memlock OPTS` in each guest and add "
-		       "its A/B table (default OPTS: %s; minutes under TCG)" % MEMLOCK)
+	p.add_argument("--memlock", nargs="?", const=MEMLOCK, default=MEMLOCK, metavar="OPTS",
+		       help="run `cowpin memlock OPTS` in each guest and add its A/B table "
+		       "and plot (on by default; OPTS default: %s)" % MEMLOCK)
+	p.add_argument("--no-memlock", dest="memlock", action="store_const", const=None,
+		       help="skip the memlock measurement (about a minute per guest)")
 	p.add_argument("-j", "--jobs", type=int, default=2,
 		       help="guests running at once (default 2: a TCG guest mostly "
 		       "keeps one host core busy)")
