@@ -206,7 +206,8 @@ static void run_case(struct check *c)
 		set_mechanism(c);
 		contra = cp_mechanism_contradiction(cp_result_mechanism(c->res), saw_new);
 		if (k == CP_CASE_FILE_INTACT)
-			cp_result_verdict(c->res, CP_V_PASS, 0, "device saw B; file still to be checked");
+			/* The file decides this case; the device's view only goes into the reason. */
+			cp_result_verdict(c->res, CP_V_PASS, 0, "%s", saw_new ? "device saw B" : why);
 		else if (saw_new)
 			cp_result_verdict(c->res, CP_V_PASS, 0,
 					  "device read the data the process wrote after the R/O pin");
@@ -243,7 +244,8 @@ static void file_intact(struct check *c)
 				  "the file changed at +0x%lx (saw [%s]): a private write reached the file", bad, s);
 	} else {
 		cp_result_verdict(c->res, CP_V_PASS, 0,
-				  "file still holds A (read back with pread) after the pin, the private write and the unpin");
+				  "file still holds A (read back with pread) after the pin, the private write and the unpin "
+				  "(%s)", cp_result_str(c->res, "reason"));
 	}
 }
 

@@ -18,7 +18,7 @@
 static int iommufd_probe(struct cp_env *env)
 {
 	struct utsname u;
-	int major = 0, minor = 0;
+	int major = 0, minor = 0, err;
 	char cfg;
 
 	uname(&u);
@@ -33,13 +33,17 @@ static int iommufd_probe(struct cp_env *env)
 		       cfg == 'n' ? " (CONFIG_IOMMUFD is not set)" : "");
 		return -ENODEV;
 	}
+	/* The device's own checks first: a noiommu device has no cdev for a reason of its own. */
+	err = vfio_rb_probe(env, VFIO_MODE_IOMMUFD);
+	if (err)
+		return err;
 	if (access("/dev/vfio/devices", F_OK)) {
 		cfg = kconfig_get("CONFIG_VFIO_DEVICE_CDEV");
-		cp_why(env, "the running kernel %s has iommufd but no VFIO device cdev (/dev/vfio/devices missing%s): it needs CONFIG_VFIO_DEVICE_CDEV=y (Linux 6.6+) and vfio-pci loaded",
+		cp_why(env, "the running kernel %s has iommufd but no VFIO device cdev (/dev/vfio/devices missing%s): it needs CONFIG_VFIO_DEVICE_CDEV=y (Linux 6.6+)",
 		       u.release, cfg == 'n' ? ", CONFIG_VFIO_DEVICE_CDEV is not set" : "");
 		return -ENODEV;
 	}
-	return vfio_rb_probe(env, VFIO_MODE_IOMMUFD);
+	return 0;
 }
 
 static int iommufd_open(struct cp_env *env, void **ctx)
