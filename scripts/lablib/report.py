@@ -179,6 +179,29 @@ def explain(runs):
 	return out or ["- no test's verdict differs between the kernels"]
 
 
+def cross_check(run, ref="gup-test"):
+	"""Does every real consumer's verdict agree with the kernel's own gup_test
+	on the same backing and case?  One line for the kernel."""
+	results = list(_by_name(run).values())
+	refs = {(r["backing"], r["case"]): r["verdict"] for r in results
+		if r.get("consumer") == ref and r.get("verdict") in ("pass", "fail")}
+	if not refs:
+		return "- **%s**: %s gave no verdict here (kernel without CONFIG_GUP_TEST, or not run in this boot): no cross-check" % (
+			run["label"], ref)
+	agree, differ = 0, []
+	for r in results:
+		key = (r.get("backing"), r.get("case"))
+		if r.get("consumer", "").startswith(ref) or key not in refs or \
+		   r.get("verdict") not in ("pass", "fail"):
+			continue
+		if r["verdict"] == refs[key]:
+			agree += 1
+		else:
+			differ.append("%s %s (%s: %s)" % (r["name"], r["verdict"], ref, refs[key]))
+	return "- **%s**: %d verdicts agree with %s%s" % (
+		run["label"], agree, ref, "; disagree: " + ", ".join(differ) if differ else "; none disagrees")
+
+
 def markdown(runs, total, started):
 	out = ["# cowpin A/B lab report", "",
 	       "Started %s. `≠` marks tests whose verdict differs, `~` tests with "
@@ -198,6 +221,8 @@ def markdown(runs, total, started):
 		out.append(line)
 	out += ["", "## A/B verdicts", ""] + ab_table(runs)
 	out += ["", "## What differs and why", ""] + explain(runs)
+	out += ["", "## Cross-check against the kernel's own gup_test", ""]
+	out += [cross_check(r) for r in runs if r.get("json")]
 	out += ["", "## Skipped on every kernel", ""] + skipped(runs)
 	out += ["", "## Timings", ""] + timings(runs, total)
 	out += ["", "### Test time per consumer (sum of duration_ms; setup: scripts)", ""]
