@@ -31,6 +31,9 @@ class Kernel:
 		self.kver = kver
 		self.origin = origin	# package name + version, or path
 		self.download_s = 0.0	# seconds spent fetching (0 when cached)
+		# Built kernels: scripts/build-kernel's build-info (first build's
+		# wall/CPU seconds) plus "this_run_s", the build time of this run.
+		self.build = None
 		# Extra cmdline words per boot mode (all, iommu, noiommu): built
 		# kernels take module options there (scripts/kernel/cmdline).
 		self.cmdline = {}
@@ -207,7 +210,9 @@ def _built(spec, repo):
 	if not os.access(tool, os.X_OK):
 		raise util.LabError("%s: scripts/build-kernel is missing" % spec)
 	util.say("building kernel %s (scripts/build-kernel)" % series)
+	t0 = time.monotonic()
 	out = subprocess.run([tool, series], stdout=subprocess.PIPE, text=True)
+	took = time.monotonic() - t0
 	lines = out.stdout.strip().splitlines()
 	if out.returncode or not lines or not lines[-1].startswith("KERNEL="):
 		raise util.LabError("scripts/build-kernel %s failed (exit %d)"
@@ -215,8 +220,25 @@ def _built(spec, repo):
 	image = lines[-1].split("=", 1)[1]
 	kver = bzimage_version(image) or series
 	k = Kernel(spec, image, _builtin_modules_dir(image, kver), kver, image)
+	k.build = build_info(image)
+	k.build["this_run_s"] = took
 	k.cmdline = cmdline_modes(os.path.join(repo, "scripts", "kernel", "cmdline"))
 	return k
+
+
+def build_info(image):
+	"""scripts/build-kernel's build-info next to IMAGE, as a dict."""
+	info = {}
+	try:
+		with open(os.path.join(os.path.dirname(image), "build-info")) as f:
+			for line in f:
+				for word in line.split():
+					key, sep, val = word.partition("=")
+					if sep:
+						info[key] = val
+	except OSError:
+		pass
+	return info
 
 
 def cmdline_modes(path):

@@ -78,13 +78,27 @@ def _secs(s):
 	return "—" if s is None else "%.1f s" % s
 
 
+def _fetched(r):
+	"""Download time of a Debian kernel; build time of a built one: this
+	run's, or the first build's when this run found it in the cache."""
+	b = r.get("build")
+	if b:
+		first = "first build %s s wall, %s s CPU, -j%s" % (
+			b.get("build_seconds", "?"), b.get("cpu_seconds", "?"), b.get("jobs", "?"))
+		if b.get("this_run_s", 0) >= 30:
+			return "built: %s" % first
+		return "cached (%s)" % first
+	t = r["t"]
+	return _secs(t.get("download")) if t.get("download") else "cached"
+
+
 def timings(runs, total):
-	out = ["| kernel | download | QEMU start → booted | → first test | tests | guest total |",
+	out = ["| kernel | download / build | QEMU start → booted | → first test | tests | guest total |",
 	       "|---|---|---|---|---|---|"]
 	for r in runs:
 		t = r["t"]
 		out.append("| %s | %s | %s | %s | %s | %s |" % (
-			r["label"], _secs(t.get("download")) if t.get("download") else "cached",
+			r["label"], _fetched(r),
 			_secs(t.get("booted")), _secs(t.get("tests")),
 			_secs(t.get("tests_s")), _secs(t.get("wall"))))
 	out.append("\nTotal wall time: %.1f s" % total)

@@ -136,6 +136,7 @@ def run_kernel(k, a, cowpin, rdir):
 			key = "setup:" + n.split(":", 1)[1]
 			t[key] = t.get(key, 0) + ev[names[i + 1]] - ev[n]
 	run = {"label": k.label, "origin": k.origin, "kver": k.kver, "t": t,
+	       "build": k.build,
 	       "rc": res.rc, "error": res.error, "json": None,
 	       "attempts": res.attempts}
 	jf = os.path.join(share, "results.json")

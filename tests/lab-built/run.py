@@ -22,23 +22,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.dont_write_bytecode = True
 import check  # noqa: E402
+sys.path.insert(0, os.path.join(HERE, "..", "..", "scripts"))
+from lablib.kernels import build_info  # noqa: E402
 
 SERIES = "6.12"
 LABEL = "build_" + SERIES	# scripts/lab's file name for --kernel build:6.12
-
-
-def build_info(image):
-	info = {}
-	try:
-		with open(os.path.join(os.path.dirname(image), "build-info")) as f:
-			for line in f:
-				for w in line.split():
-					if "=" in w:
-						k, v = w.split("=", 1)
-						info[k] = v
-	except OSError:
-		pass
-	return info
 
 
 # meson's timeout for this test is 2700 s: the build may take at most this
