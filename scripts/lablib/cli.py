@@ -3,6 +3,9 @@
 import argparse
 
 DEFAULT_KERNELS = ["6.1", "6.12"]
+# `scripts/lab --built`: the kernel scripts/build-kernel makes from Debian's
+# source, booted twice (with the vIOMMU, and without it for vfio-noiommu).
+BUILT_KERNELS = ["build:6.12", "build:6.12@noiommu"]
 
 
 class _Kernel(argparse.Action):

@@ -186,6 +186,10 @@ def main(argv):
 		"reserve two 1 GiB hugepages (and >= 5G RAM) so the hugetlb-1G "
 		"backing runs; under TCG it adds minutes per consumer, so by "
 		"default it skips"))
+	p.add_argument("--built", action="store_true", help=(
+		"add the kernel built from Debian's linux-source-6.12 as extra "
+		"columns: build:6.12 and build:6.12@noiommu (siw, iommufd, "
+		"noiommu, gup_test); the first build takes ~8 min on 2 idle cores"))
 	p.add_argument("--cowpin", help="cowpin binary (default: build it in build/)")
 	p.add_argument("--report", help="report dir (default build/lab-report-<time>)")
 	p.add_argument("-v", "--verbose", action="store_true",
@@ -211,6 +215,8 @@ def main(argv):
 		REPO, "build", "lab-report-" + time.strftime("%Y%m%d-%H%M%S")))
 	os.makedirs(rdir, exist_ok=True)
 	specs = a.kernels or [[k, None] for k in cli.DEFAULT_KERNELS]
+	if a.built:
+		specs = specs + [[k, None] for k in cli.BUILT_KERNELS if [k, None] not in specs]
 	ks = []
 	for spec, mods in specs:	# downloads first, one at a time
 		# KERNEL@noiommu: a second boot of KERNEL with edu but no vIOMMU,

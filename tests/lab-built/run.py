@@ -30,7 +30,7 @@ LABEL = "build_" + SERIES	# scripts/lab's file name for --kernel build:6.12
 
 
 # meson's timeout for this test is 2700 s: the build may take at most this
-# much of it (a first build is ~12 min on 2 idle cores), the lab the rest.
+# much of it (a first build took 8 min on 2 idle cores), the lab the rest.
 BUILD_BOUND = int(os.environ.get("COWPIN_BUILD_TIMEOUT", "1500"))
 TOTAL_BOUND = 2700 - 60
 START = time.monotonic()
@@ -60,9 +60,9 @@ def build(tap, tool):
 	info = build_info(image)
 	how = "reused from the cache" if secs < 60 else "built"
 	tap.line(True, "%s kernel from Debian's linux-source-%s %s in %.0f s" % (SERIES, SERIES, how, secs),
-		 ["%s: first build took %s s wall, %s s CPU (-j%s); %s" % (
+		 ["%s: first build took %s s wall, %s s CPU (-j%s); %s %s" % (
 			 image, info.get("build_seconds", "?"), info.get("cpu_seconds", "?"),
-			 info.get("jobs", "?"), info.get("source", "?"))])
+			 info.get("jobs", "?"), info.get("source", "?"), info.get("source_version", ""))])
 	return True
 
 
