@@ -120,10 +120,7 @@ def build(kernel):
 		c.file("lib/mod/" + n, _read_module(os.path.join(kernel.modules, p)))
 		names.append(n)
 	c.file("lib/mod/order", ("\n".join(names) + "\n").encode())
-	os.makedirs(os.path.dirname(out), exist_ok=True)
-	with open(out + ".tmp", "wb") as f:
-		f.write(c.finish())
-	os.rename(out + ".tmp", out)
+	util.write_atomic(out, c.finish())
 	return out
 
 

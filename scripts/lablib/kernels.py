@@ -10,6 +10,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 import time
 
 from . import util
@@ -136,10 +137,7 @@ def _resolve_memo(spec):
 		memo = {"lists": stamp}
 	if spec not in memo:
 		memo[spec] = list(_resolve_debian(spec))
-		os.makedirs(os.path.dirname(path), exist_ok=True)
-		with open(path + ".tmp", "w") as f:
-			json.dump(memo, f)
-		os.replace(path + ".tmp", path)
+		util.write_atomic(path, json.dumps(memo).encode())
 	return memo[spec]
 
 
@@ -149,21 +147,29 @@ def _fetch_debian(spec):
 	t0 = time.monotonic()
 	if not os.path.exists(os.path.join(root, ".complete")):
 		util.say("downloading %s %s" % (pkg, ver))
-		tmp = root + ".tmp"
-		shutil.rmtree(tmp, ignore_errors=True)
-		os.makedirs(tmp)
-		subprocess.run(["apt-get", "download", "-q", "%s=%s" % (pkg, ver)],
-			       cwd=tmp, check=True, stdout=subprocess.DEVNULL,
-			       stderr=subprocess.DEVNULL)
-		deb = [f for f in os.listdir(tmp) if f.endswith(".deb")][0]
-		subprocess.run(["dpkg-deb", "-x", deb, "."], cwd=tmp, check=True)
-		os.unlink(os.path.join(tmp, deb))
-		kver = os.listdir(os.path.join(tmp, "lib/modules"))[0]
-		# The .deb ships no modules.dep.
-		subprocess.run(["depmod", "-b", tmp, kver], check=True)
-		open(os.path.join(tmp, ".complete"), "w").close()
-		shutil.rmtree(root, ignore_errors=True)
-		os.rename(tmp, root)
+		# A private directory: another lab run may be fetching the same package.
+		os.makedirs(os.path.dirname(root), exist_ok=True)
+		tmp = tempfile.mkdtemp(dir=os.path.dirname(root), prefix=".fetch-")
+		os.chmod(tmp, 0o755)	# mkdtemp makes it 0700; it becomes the cache entry
+		try:
+			subprocess.run(["apt-get", "download", "-q", "%s=%s" % (pkg, ver)],
+				       cwd=tmp, check=True, stdout=subprocess.DEVNULL,
+				       stderr=subprocess.DEVNULL)
+			deb = [f for f in os.listdir(tmp) if f.endswith(".deb")][0]
+			subprocess.run(["dpkg-deb", "-x", deb, "."], cwd=tmp, check=True)
+			os.unlink(os.path.join(tmp, deb))
+			kver = os.listdir(os.path.join(tmp, "lib/modules"))[0]
+			# The .deb ships no modules.dep.
+			subprocess.run(["depmod", "-b", tmp, kver], check=True)
+			open(os.path.join(tmp, ".complete"), "w").close()
+		except BaseException:
+			shutil.rmtree(tmp, ignore_errors=True)
+			raise
+		if os.path.exists(os.path.join(root, ".complete")):
+			shutil.rmtree(tmp)	# the other run finished first
+		else:
+			shutil.rmtree(root, ignore_errors=True)
+			os.rename(tmp, root)
 	dl = time.monotonic() - t0
 	kver = os.listdir(os.path.join(root, "lib/modules"))[0]
 	label = spec if spec in SERIES else ver
