@@ -9,6 +9,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -32,8 +33,8 @@ class Kernel:
 		self.kver = kver
 		self.origin = origin	# package name + version, or path
 		self.download_s = 0.0	# seconds spent fetching (0 when cached)
-		# Built kernels: scripts/build-kernel's build-info (first build's
-		# wall/CPU seconds) plus "this_run_s", the build time of this run.
+		# Built kernels: run_build_kernel's info (first build's wall/CPU
+		# seconds, and whether this run built it).
 		self.build = None
 		# Extra cmdline words per boot mode (all, iommu, noiommu): built
 		# kernels take module options there (scripts/kernel/cmdline).
@@ -210,24 +211,48 @@ def _builtin_modules_dir(image, kver):
 	return mdir
 
 
+def run_build_kernel(tool, series, timeout=None):
+	"""Run scripts/build-kernel SERIES; return (bzImage, info): its
+	build-info plus "this_run_s" (seconds this call took) and "built_now"
+	(this call built it: build-info is newer than the call, not cached).
+	A failure raises LabError.  With a timeout the build runs in its own
+	session and, once over it, is interrupted (make removes half-written
+	objects; the object tree is kept) and TimeoutExpired is raised; without
+	one it stays in ours, so a Ctrl-C reaches it."""
+	t0, wall0 = time.monotonic(), time.time()
+	p = subprocess.Popen([tool, series], stdout=subprocess.PIPE, text=True,
+			     start_new_session=timeout is not None)
+	try:
+		out, _ = p.communicate(timeout=timeout)
+	except subprocess.TimeoutExpired:
+		os.killpg(p.pid, signal.SIGINT)
+		p.communicate()
+		raise
+	lines = out.strip().splitlines()
+	if p.returncode or not lines or not lines[-1].startswith("KERNEL="):
+		raise util.LabError("scripts/build-kernel %s failed (exit %d); its messages "
+				    "are above" % (series, p.returncode))
+	image = lines[-1].split("=", 1)[1]
+	info = build_info(image)
+	info["this_run_s"] = time.monotonic() - t0
+	try:
+		info["built_now"] = os.path.getmtime(os.path.join(
+			os.path.dirname(image), "build-info")) >= wall0
+	except OSError:
+		info["built_now"] = False
+	return image, info
+
+
 def _built(spec, repo):
 	series = spec.split(":", 1)[1]
 	tool = os.path.join(repo, "scripts", "build-kernel")
 	if not os.access(tool, os.X_OK):
 		raise util.LabError("%s: scripts/build-kernel is missing" % spec)
 	util.say("building kernel %s (scripts/build-kernel)" % series)
-	t0 = time.monotonic()
-	out = subprocess.run([tool, series], stdout=subprocess.PIPE, text=True)
-	took = time.monotonic() - t0
-	lines = out.stdout.strip().splitlines()
-	if out.returncode or not lines or not lines[-1].startswith("KERNEL="):
-		raise util.LabError("scripts/build-kernel %s failed (exit %d)"
-				    % (series, out.returncode))
-	image = lines[-1].split("=", 1)[1]
+	image, info = run_build_kernel(tool, series)
 	kver = bzimage_version(image) or series
 	k = Kernel(spec, image, _builtin_modules_dir(image, kver), kver, image)
-	k.build = build_info(image)
-	k.build["this_run_s"] = took
+	k.build = info
 	k.cmdline = cmdline_modes(os.path.join(repo, "scripts", "kernel", "cmdline"))
 	return k
 

@@ -85,7 +85,7 @@ def _fetched(r):
 	if b:
 		first = "first build %s s wall, %s s CPU, -j%s" % (
 			b.get("build_seconds", "?"), b.get("cpu_seconds", "?"), b.get("jobs", "?"))
-		if b.get("this_run_s", 0) >= 30:
+		if b.get("built_now"):
 			return "built: %s" % first
 		return "cached (%s)" % first
 	t = r["t"]

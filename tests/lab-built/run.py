@@ -13,7 +13,6 @@ import argparse
 import glob
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -23,7 +22,8 @@ sys.path.insert(0, HERE)
 sys.dont_write_bytecode = True
 import check  # noqa: E402
 sys.path.insert(0, os.path.join(HERE, "..", "..", "scripts"))
-from lablib.kernels import build_info  # noqa: E402
+from lablib.kernels import run_build_kernel  # noqa: E402
+from lablib.util import LabError  # noqa: E402
 
 SERIES = "6.12"
 LABEL = "build_" + SERIES	# scripts/lab's file name for --kernel build:6.12
@@ -37,29 +37,18 @@ START = time.monotonic()
 
 
 def build(tap, tool):
-	t0 = time.monotonic()
-	p = subprocess.Popen([tool, SERIES], stdout=subprocess.PIPE, text=True,
-			     start_new_session=True)
+	what = "build the %s kernel from Debian's linux-source-%s" % (SERIES, SERIES)
 	try:
-		out, _ = p.communicate(timeout=BUILD_BOUND)
+		image, info = run_build_kernel(tool, SERIES, timeout=BUILD_BOUND)
 	except subprocess.TimeoutExpired:
-		os.killpg(p.pid, signal.SIGINT)	# make removes half-written objects
-		p.communicate()
-		tap.line(False, "build the %s kernel from Debian's linux-source-%s" % (SERIES, SERIES),
-			 ["scripts/build-kernel %s did not finish in %d s (COWPIN_BUILD_TIMEOUT): "
-			  "busy machine? its object tree is kept, the next run continues it" % (SERIES, BUILD_BOUND)])
+		tap.line(False, what, ["scripts/build-kernel %s did not finish in %d s (COWPIN_BUILD_TIMEOUT): "
+				       "busy machine? its object tree is kept, the next run continues it" % (SERIES, BUILD_BOUND)])
 		return False
-	r = subprocess.CompletedProcess(p.args, p.returncode, out)
-	secs = time.monotonic() - t0
-	last = r.stdout.strip().splitlines()[-1:] or [""]
-	if r.returncode or not last[0].startswith("KERNEL="):
-		tap.line(False, "build the %s kernel from Debian's linux-source-%s" % (SERIES, SERIES),
-			 ["scripts/build-kernel %s exited %d; its messages are in the log" % (SERIES, r.returncode)])
+	except LabError as e:
+		tap.line(False, what, [str(e)])
 		return False
-	image = last[0].split("=", 1)[1]
-	info = build_info(image)
-	how = "reused from the cache" if secs < 60 else "built"
-	tap.line(True, "%s kernel from Debian's linux-source-%s %s in %.0f s" % (SERIES, SERIES, how, secs),
+	how = "built" if info["built_now"] else "reused from the cache"
+	tap.line(True, "%s kernel from Debian's linux-source-%s %s in %.0f s" % (SERIES, SERIES, how, info["this_run_s"]),
 		 ["%s: first build took %s s wall, %s s CPU (-j%s); %s %s" % (
 			 image, info.get("build_seconds", "?"), info.get("cpu_seconds", "?"),
 			 info.get("jobs", "?"), info.get("source", "?"), info.get("source_version", ""))])
