@@ -41,7 +41,8 @@ bool cp_backing_is_cow(enum cp_backing_id id)
 
 unsigned int cp_backing_cases(enum cp_backing_id id)
 {
-	unsigned int data = CP_CASE_BIT(CP_CASE_SNAPSHOT) | CP_CASE_BIT(CP_CASE_RELIABLE);
+	unsigned int data = CP_CASE_BIT(CP_CASE_SNAPSHOT) | CP_CASE_BIT(CP_CASE_RELIABLE) |
+			    CP_CASE_BIT(CP_CASE_DETECTS_STALE);
 
 	if (id == CP_B_RO_SHARED_FILE)
 		return CP_CASE_BIT(CP_CASE_REGISTER);

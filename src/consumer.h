@@ -71,12 +71,19 @@ struct consumer_ops {
 
 	/* Is the consumer usable here?  0, or -errno with cp_why() = why + how to enable. */
 	int (*probe)(struct cp_env *env);
-	/* Open the device(s).  -errno + cp_why() makes the test an error (or skip with -ENODEV). */
+	/*
+	 * Open the device(s).  -errno + cp_why() makes the test an error: the
+	 * probe already established the consumer is present, so a device that
+	 * is there but fails is never a skip.
+	 */
 	int (*open)(struct cp_env *env, void **ctx);
 	/*
 	 * Take the long-term pin of pin->buf/len read-only (the consumer's R/O
-	 * mode) and set pin->readable.  A refusal by the kernel returns its
-	 * -errno: the core reports it as "refused".
+	 * mode) and set pin->readable.  A refusal by the kernel's registration
+	 * call itself returns its -errno with cp_why(): the core reports it as
+	 * "refused".  Anything else that fails here (a scratch mmap, calloc,
+	 * alignment, a device step before or after the registration call) is
+	 * explained with cp_why_error(): the core reports it as "error".
 	 */
 	int (*pin_ro)(struct cp_env *env, void *ctx, struct cp_pin *pin);
 	/*
@@ -92,6 +99,12 @@ struct consumer_ops {
 /* The per-test environment the core hands to a consumer. */
 const char *cp_opt(struct cp_env *env, const char *name);	/* option value or NULL */
 void cp_why(struct cp_env *env, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/*
+ * cp_why() for a failure of the harness or the device, not of the kernel's
+ * registration call: a failing pin_ro() is then reported as "error", never
+ * as "refused".
+ */
+void cp_why_error(struct cp_env *env, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Facts about the device for the result's evidence (device name, GID, BDF, ...). */
 struct json_object *cp_evidence(struct cp_env *env);
 /* Log a progress/diagnostic line (goes to TAP as "# ..."). */

@@ -48,6 +48,16 @@ void cp_why(struct cp_env *env, const char *fmt, ...)
 	va_end(ap);
 }
 
+void cp_why_error(struct cp_env *env, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(env->why, sizeof(env->why), fmt, ap);
+	va_end(ap);
+	env->harness_failed = true;
+}
+
 struct json_object *cp_evidence(struct cp_env *env)
 {
 	return env->evidence;

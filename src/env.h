@@ -3,6 +3,7 @@
 #ifndef COWPIN_ENV_H
 #define COWPIN_ENV_H
 
+#include <stdbool.h>
 #include <json-c/json.h>
 
 #include "backing.h"
@@ -26,6 +27,7 @@ struct cp_env {
 	const struct cp_settings *settings;
 	const struct consumer_ops *ops;
 	char why[1024];
+	bool harness_failed;		/* set by cp_why_error(): the failure is not the kernel's refusal */
 	struct json_object *evidence;	/* consumer facts, owned by the env */
 	struct json_object *diag;	/* array of diagnostic lines */
 };
