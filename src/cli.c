@@ -331,6 +331,32 @@ void cp_cli_free(struct cp_cli *cli)
 	cli->nowned = 0;
 }
 
+/*
+ * The options of consumer ci, once: consumers of one kind (rdma-rxe and
+ * rdma-siw, the three VFIO flavours) share one options array, so it is
+ * printed at its first consumer under a line naming all that use it.
+ */
+static void usage_options(FILE *f, int ci)
+{
+	const struct cp_option *opts = cp_consumers[ci]->options;
+	const char *sep = "  ";
+
+	if (!opts || !opts->name)
+		return;
+	for (int i = 0; i < ci; i++)
+		if (cp_consumers[i]->options == opts)
+			return;
+	for (int i = ci; cp_consumers[i]; i++)
+		if (cp_consumers[i]->options == opts) {
+			fprintf(f, "%s%s", sep, cp_consumers[i]->name);
+			sep = ", ";
+		}
+	fputs(":\n", f);
+	for (const struct cp_option *o = opts; o->name; o++)
+		fprintf(f, "    --%-18s %s%s%s%s\n", o->name, o->help, o->env ? " [" : "",
+			o->env ? o->env : "", o->env ? "]" : "");
+}
+
 void cp_cli_usage(FILE *f)
 {
 	char names[1024];
@@ -371,9 +397,7 @@ void cp_cli_usage(FILE *f)
 	fprintf(f, "cases:     %s\n", names);
 	fputs("\nconsumer options (or their environment variables):\n", f);
 	for (int ci = 0; cp_consumers[ci]; ci++)
-		for (const struct cp_option *o = cp_consumers[ci]->options; o && o->name; o++)
-			fprintf(f, "  --%-18s %s%s%s%s\n", o->name, o->help, o->env ? " [" : "",
-				o->env ? o->env : "", o->env ? "]" : "");
+		usage_options(f, ci);
 	fputs("\nverdicts: pass (device saw the new data), fail (stale: the bytes are named), skip (reason\n"
 	      "says how to enable), refused (the kernel refused the R/O registration: errno), error\n"
 	      "(harness or device failure), hazard (stale by design: no kernel pin, VFIO noiommu).\n", f);
