@@ -9,13 +9,13 @@ from . import util
 # guest-side tools (rdma, librxe, modprobe) are host packages too.
 LAB = ["qemu-system-x86", "busybox-static", "kmod", "iproute2", "rdma-core",
        "ibverbs-providers", "e2fsprogs"]
+# The lab report draws the memlock A/B plot (scripts/memlock-plot).
+REPORT = ["gnuplot-nox"]
 BUILD = ["meson", "ninja-build", "gcc", "pkg-config", "libjson-c-dev",
 	 "liburing-dev", "libibverbs-dev", "librdmacm-dev", "linux-libc-dev"]
-# What the meson suites add (scripts/test-all): their checkers are Python.
-TESTS = ["python3"]
 # scripts/test-all: Debian's python3 for the test scripts, clang's runtime
-# for the fuzz targets, gnuplot for the memlock plot, valgrind for memcheck.
-TESTS = ["python3", "clang", "libclang-rt-14-dev", "gnuplot-nox", "valgrind"]
+# for the fuzz targets, valgrind for memcheck (gnuplot: REPORT).
+TESTS = ["python3", "clang", "libclang-rt-14-dev", "valgrind"]
 
 
 def missing(pkgs):
@@ -26,15 +26,15 @@ def missing(pkgs):
 
 
 def ensure(build=True, extra=()):
-	need = missing(LAB + (BUILD if build else []) + list(extra))
+	need = missing(LAB + REPORT + (BUILD if build else []) + list(extra))
 	if not need:
 		return
 	if os.geteuid() != 0:
 		raise util.LabError("missing host packages: %s (as root: apt-get "
 				    "install %s)" % (", ".join(need), " ".join(need)))
 	util.say("installing missing host packages: %s" % " ".join(need))
-	cmd = ["apt-get", "install", "-y", "-q", "--no-install-recommends"] + need
-	env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-	if subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL).returncode:
-		subprocess.run(["apt-get", "update", "-q"], stdout=subprocess.DEVNULL)
-		subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL)
+	# apt-wait: waits (saying so) while another apt holds the dpkg lock.
+	cmd = [util.APT_WAIT, "install", "-y", "-q", "--no-install-recommends"] + need
+	if subprocess.run(cmd, stdout=subprocess.DEVNULL).returncode:
+		subprocess.run([util.APT_WAIT, "update", "-q"], stdout=subprocess.DEVNULL)
+		subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)

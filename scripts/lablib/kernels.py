@@ -73,7 +73,7 @@ def _candidates(regex):
 			raise util.LabError("no package matches %s and not root to run "
 					    "apt-get update; run it as root" % regex)
 		util.say("apt-cache finds no %s: running apt-get update" % regex)
-		subprocess.run(["apt-get", "update", "-q"], check=True,
+		subprocess.run([util.APT_WAIT, "update", "-q"], check=True,
 			       stdout=subprocess.DEVNULL)
 		del _NAMES[:]
 		names = _apt_names(regex)
@@ -153,7 +153,7 @@ def _fetch_debian(spec):
 		tmp = tempfile.mkdtemp(dir=os.path.dirname(root), prefix=".fetch-")
 		os.chmod(tmp, 0o755)	# mkdtemp makes it 0700; it becomes the cache entry
 		try:
-			subprocess.run(["apt-get", "download", "-q", "%s=%s" % (pkg, ver)],
+			subprocess.run([util.APT_WAIT, "download", "-q", "%s=%s" % (pkg, ver)],
 				       cwd=tmp, check=True, stdout=subprocess.DEVNULL,
 				       stderr=subprocess.DEVNULL)
 			deb = [f for f in os.listdir(tmp) if f.endswith(".deb")][0]

@@ -6,6 +6,8 @@ import tempfile
 import time
 
 T0 = time.monotonic()
+# apt-get, waiting (and saying so) while another apt holds the dpkg lock.
+APT_WAIT = os.path.join(os.path.dirname(os.path.dirname(os.path.realpath(__file__))), "apt-wait")
 
 
 class LabError(Exception):
