@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
 #include <stdio.h>
 #include <sys/resource.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "backing.h"
 #include "info.h"
 #include "procfs.h"
 
@@ -12,6 +14,29 @@ static void show(FILE *f, const char *label, const char *path)
 	char buf[256];
 
 	fprintf(f, "  %-28s %s\n", label, cp_read_text(path, buf, sizeof(buf)) ? "(absent)" : buf);
+}
+
+/*
+ * Whether a read fault maps the shared (huge) zeropage is only known by
+ * trying: some kernels never map it (e.g. booted with pvm_no_zero_page=1).
+ * Set the backing up as a test would; its pagemap/kpageflags check decides.
+ * -EINVAL is that check failing: the kernel mapped some other page.
+ */
+static void show_zeropage(FILE *f, enum cp_backing_id b, const struct cp_backing_opts *opts)
+{
+	const char *what = b == CP_B_ZEROPAGE ? "zeropage" : "huge zeropage";
+	struct cp_buffer buf;
+	char why[512];
+	int err = cp_backing_setup(b, cp_backing_default_len(b), false, opts, &buf, why, sizeof(why));
+
+	if (!err) {
+		fprintf(f, "  %-28s available: %s\n", cp_backing_name(b), buf.verified);
+		cp_backing_teardown(&buf);
+	} else if (err == -EINVAL) {
+		fprintf(f, "  %-28s absent: %s; this kernel maps no %s\n", cp_backing_name(b), why, what);
+	} else {
+		fprintf(f, "  %-28s unavailable: %s\n", cp_backing_name(b), why);
+	}
 }
 
 int cp_info(const struct cp_run_opts *o, FILE *f)
@@ -52,6 +77,8 @@ int cp_info(const struct cp_run_opts *o, FILE *f)
 
 		if (cp_backing_probe(b, &o->settings.backing, why, sizeof(why)))
 			fprintf(f, "  %-28s unavailable: %s\n", cp_backing_name(b), why);
+		else if (b == CP_B_ZEROPAGE || b == CP_B_HUGE_ZEROPAGE)
+			show_zeropage(f, b, &o->settings.backing);
 		else
 			fprintf(f, "  %-28s available\n", cp_backing_name(b));
 	}
