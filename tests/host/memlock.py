@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """Suite `host`: `cowpin memlock` on the running kernel obeys its invariants.
 
-    memlock.py COWPIN              run on this host (io_uring)
+    memlock.py COWPIN [--info F]   run on this host (io_uring)
     memlock.py --check A.json ...  check documents made elsewhere (the lab guests)
 
 Runs `cowpin memlock --format json` on io_uring (present on every host kernel)
@@ -13,15 +13,22 @@ without leaving anything pinned.  Then it re-checks the limit independently:
 `cowpin run` (another code path) with CAP_IPC_LOCK dropped from the bounding
 set and RLIMIT_MEMLOCK at the limit must pass, and one page less must be
 refused.  Finally a size above MemAvailable must be refused before mapping.
+
+The zeropage backings are measured exactly where the running kernel maps the
+shared (huge) zeropage, as `cowpin info` establishes by a read fault: where
+it says "absent" (e.g. pvm_no_zero_page=1) they must skip with the reason.
+--info F judges against a saved `cowpin info` instead (to show the check fails).
 """
 import ctypes
 import json
 import os
+import re
 import resource
 import subprocess
 import sys
 
 cowpin = sys.argv[1] if len(sys.argv) > 1 else None
+info_file = sys.argv[sys.argv.index("--info") + 1] if "--info" in sys.argv else None
 PAGE_KB = os.sysconf("SC_PAGESIZE") // 1024
 SIZE = "2M"
 checks = []
@@ -55,6 +62,32 @@ def run_limited(limit_kb, backing):
         return r["verdict"], r.get("errno_name", "")
     except (json.JSONDecodeError, KeyError, IndexError):
         return "no-json", p.stderr[-200:]
+
+
+def zeropage_states():
+    """{zeropage: available|absent|unavailable, huge-zeropage: ...} as `cowpin info` says."""
+    if info_file:
+        with open(info_file) as f:
+            text = f.read()
+    else:
+        text = subprocess.run([cowpin, "info"], capture_output=True, text=True, timeout=120).stdout
+    return dict(re.findall(r"^\s+(zeropage|huge-zeropage)\s+(available|absent|unavailable)\b", text, re.M))
+
+
+def check_zeropages(doc, measured):
+    """Measured where the kernel maps the (huge) zeropage, else skipped with the reason."""
+    states = zeropage_states()
+    for b in ("zeropage", "huge-zeropage"):
+        st = states.get(b)
+        e = next((e for e in doc.get("memlock", []) if e.get("backing") == b), {})
+        got = f'memlock {e.get("status")}: {e.get("reason")}'
+        if st is None:
+            check(False, f"cowpin info says whether the kernel maps the {b}")
+        elif st == "available":
+            check(b in measured, f"io_uring measured on {b} (cowpin info: available)", got)
+        else:
+            check(b not in measured and e.get("status") == "skip" and e.get("reason"),
+                  f"io_uring on {b} skips with the reason (cowpin info: {st})", got)
 
 
 def check_entries(doc, consumers=None, need_found=True):
@@ -110,8 +143,10 @@ if cowpin and cowpin != "--check":
           "document names kernel, machine and has memlock[]")
     check(proc.returncode == 0, "exit status 0 (no leak, no harness error)", f"rc {proc.returncode}")
     ok_entries = check_entries(doc, ["io_uring"])
-    check(len(ok_entries) >= 3, "io_uring measured on zeropage, memfd and anon at least",
+    measured = {e["backing"] for e in ok_entries}
+    check({"memfd", "anon"} <= measured, "io_uring measured on memfd and anon",
           f'{[(e.get("backing"), e.get("status"), e.get("reason")) for e in doc.get("memlock", [])]}')
+    check_zeropages(doc, measured)
     for e in ok_entries:
         name = f'io_uring.{e["backing"]}.{e["size_kb"]}K'
         check(e["registered_kb"]["vm_pin"] > 0 or e["registered_kb"]["vm_lck"] > 0,
