@@ -4,13 +4,17 @@
 
 Runs `cowpin run --format json` (through scripts/with-devices when root) and
 checks the document, not console text: the schema, unique names, the io_uring
-reference really ran and passed, every data result carries a mechanism that
-agrees with its verdict, and no test left a pin or lock behind.
+reference really ran and gave what the running kernel should (it passes, or
+on 6.1 refuses an ext4 tmpfile: tests/host/expectations), every data result
+carries a mechanism that agrees with its verdict, and no test left a pin or
+lock behind.
 """
 import json
 import os
 import subprocess
 import sys
+
+import expect
 
 cowpin, with_devices = sys.argv[1], sys.argv[2]
 cmd = [cowpin, "run", "--format", "json"]
@@ -47,8 +51,9 @@ check(all(r["reason"] for r in results), "every result gives a reason (skips say
 uring = [r for r in results if r["consumer"] == "io_uring"]
 ran = [r for r in uring if r["verdict"] != "skip"]
 check(len(ran) >= 8, "the io_uring reference ran", f"{len(ran)} io_uring tests ran")
-bad = [f'{r["name"]}: {r["verdict"]}: {r["reason"]}' for r in ran if r["verdict"] != "pass"]
-check(not bad, "io_uring passes every test it ran", "; ".join(bad[:3]))
+rules = expect.rules_for(doc.get("kernel") or os.uname().release)
+bad = [f'{r["name"]}: {expect.shown(r)}: {r["reason"]}' for r in ran if not expect.judge(r, rules)[0]]
+check(not bad, "io_uring gives what this kernel should in every test it ran", "; ".join(bad[:3]))
 
 data = [r for r in results if r["case"] in ("ro-pin-snapshot", "ro-pin-reliable")
         and r["verdict"] in ("pass", "fail", "hazard")]
@@ -63,8 +68,9 @@ contra = [r["name"] for r in data if r["case"] == "ro-pin-reliable" and (
 check(not contra, "mechanism and verdict agree", f"{contra[:5]}")
 cow = {"zeropage", "huge-zeropage", "memfd", "tmpfile", "hugetlb-2M", "hugetlb-1G"}
 if os.geteuid() == 0:
+    # Only a device read has a mechanism: a refused registration (6.1's ext4 tmpfile) has none.
     wr = [r["name"] for r in ran if r["case"] == "ro-pin-reliable" and r["backing"] in cow
-          and r.get("mechanism") != "forced-write-at-pin"]
+          and r["verdict"] in ("pass", "fail", "hazard") and r.get("mechanism") != "forced-write-at-pin"]
     check(not wr, "io_uring's writable pin shows as forced-write-at-pin on COW backings", f"{wr[:5]}")
 leaks = [r["name"] for r in results
          if r.get("vm_pin_after_kb", 0) != 0 or r.get("vm_lck_after_kb", 0) != 0]
