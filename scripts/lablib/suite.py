@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 
-from . import cli, hostdeps, kernels, report, util, vm
+from . import cli, hostdeps, kernels, kmod, report, util, vm
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -117,6 +117,11 @@ def run_kernel(k, a, cowpin, rdir):
 		job += "export COWPIN_VFIO_DMA_BITS=40\n"
 	if a.memlock is not None:
 		job += "export LAB_MEMLOCK=%s\n" % shlex.quote(a.memlock)
+	# The host's root is the guest's lower layer: the cached .ko is at the same path.
+	if k.gup_ko:
+		job += "export COWPIN_GUP_TEST_KO=%s\n" % shlex.quote(k.gup_ko)
+	elif k.gup_no_ko:
+		job += "export COWPIN_GUP_TEST_NO_KO=%s\n" % shlex.quote(k.gup_no_ko)
 	job += " ".join(shlex.quote(x) for x in args) + "\n"
 	util.say("%s: booting %s" % (k.label, k.origin))
 	p = Progress(k.label, a.verbose, a.jobs > 1)
@@ -136,7 +141,7 @@ def run_kernel(k, a, cowpin, rdir):
 			key = "setup:" + n.split(":", 1)[1]
 			t[key] = t.get(key, 0) + ev[names[i + 1]] - ev[n]
 	run = {"label": k.label, "origin": k.origin, "kver": k.kver, "t": t,
-	       "build": k.build,
+	       "build": k.build, "gup_kmod": k.gup_kmod,
 	       "rc": res.rc, "error": res.error, "json": None,
 	       "attempts": res.attempts}
 	jf = os.path.join(share, "results.json")
@@ -229,6 +234,8 @@ def main(argv):
 			if mode:
 				k.label += "@" + mode
 				k.noiommu = True
+			elif not a.consumer or any(c.startswith("gup-test") for c in a.consumer):
+				kmod.provide(k, REPO)	# (a @noiommu boot runs only vfio-noiommu)
 			ks.append(k)
 		except (util.LabError, subprocess.CalledProcessError) as e:
 			util.say("%s: LAB ERROR: %s" % (spec, e))
@@ -246,7 +253,7 @@ def main(argv):
 	with open(os.path.join(rdir, "lab.json"), "w") as f:	# timings, for tools
 		json.dump({"started": started, "total_s": total, "kernels": [
 			{k: r.get(k) for k in ("label", "origin", "kver", "t", "rc",
-					       "error", "attempts")} for r in runs]}, f, indent=1)
+					       "error", "attempts", "gup_kmod")} for r in runs]}, f, indent=1)
 	print()
 	print("\n".join(report.ab_table(runs)))
 	print()
