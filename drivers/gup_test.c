@@ -165,8 +165,11 @@ static int gup_open(struct cp_env *env, void **ctxp, uint32_t flags)
 	char provider[96];
 	int err;
 
-	if (!ctx)
+	if (!ctx) {
+		cp_why(env, "out of memory");
 		return -ENOMEM;
+	}
+	/* The probe found it: failing to open it now is an error, not absence. */
 	ctx->fd = open(GUP_TEST_PATH, O_RDWR | O_CLOEXEC);
 	if (ctx->fd < 0) {
 		err = errno;
@@ -174,7 +177,7 @@ static int gup_open(struct cp_env *env, void **ctxp, uint32_t flags)
 		       err == ENOENT && load && !strcmp(load, "failed") ?
 		       " (" KMOD ".ko failed to load: see scripts/setup-gup-test's messages)" : "");
 		free(ctx);
-		return err == ENOENT ? -ENODEV : -err;
+		return -err;
 	}
 	ctx->flags = flags;
 	json_object_object_add(cp_evidence(env), "gup_test",
@@ -213,7 +216,7 @@ static int gup_pin_ro(struct cp_env *env, void *ctxv, struct cp_pin *pin)
 
 	/* The kernel says EINVAL for these too; say it here, where it is clear why. */
 	if ((args.addr | args.size) % page || !args.size) {
-		cp_why(env, "buffer %p+%zu is not page aligned", pin->buf, pin->len);
+		cp_why_error(env, "buffer %p+%zu is not page aligned", pin->buf, pin->len);
 		return -EINVAL;
 	}
 	/* The scratch copy comes first: its page faults must not follow the pin. */
@@ -222,8 +225,8 @@ static int gup_pin_ro(struct cp_env *env, void *ctxv, struct cp_pin *pin)
 	if (ctx->copy == MAP_FAILED) {
 		err = errno;
 		ctx->copy = NULL;
-		cp_why(env, "mmap of a %zu-byte scratch buffer for PIN_LONGTERM_TEST_READ: %s",
-		       pin->len, strerror(err));
+		cp_why_error(env, "mmap of a %zu-byte scratch buffer for PIN_LONGTERM_TEST_READ: %s",
+			     pin->len, strerror(err));
 		return -err;
 	}
 	ctx->copy_len = pin->len;
