@@ -145,7 +145,7 @@ const struct consumer_ops cp_io_uring_ops = {
 	.counter = CP_COUNTER_PINNED_VM,
 	.writable_pin = true,
 	.cases = CP_CASE_BIT(CP_CASE_SNAPSHOT) | CP_CASE_BIT(CP_CASE_RELIABLE) | CP_CASE_BIT(CP_CASE_FILE_INTACT) |
-		 CP_CASE_BIT(CP_CASE_DETECTS_STALE),
+		 CP_CASE_BIT(CP_CASE_DETECTS_STALE) | CP_CASE_BIT(CP_CASE_FORK),
 	.probe = uring_probe,
 	.open = uring_open,
 	.pin_ro = uring_pin,

@@ -46,6 +46,9 @@ unsigned int cp_backing_cases(enum cp_backing_id id)
 
 	if (id == CP_B_RO_SHARED_FILE)
 		return CP_CASE_BIT(CP_CASE_REGISTER);
+	if (id != CP_B_SHARED_MEMFD)
+		/* A private mapping: a child forked after the pin must keep the old content. */
+		data |= CP_CASE_BIT(CP_CASE_FORK);
 	if (cp_backing_has_file(id))
 		/* ro-register here = the same file mapped PROT_READ, MAP_PRIVATE */
 		return data | CP_CASE_BIT(CP_CASE_REGISTER) | CP_CASE_BIT(CP_CASE_FILE_INTACT);

@@ -10,6 +10,7 @@ static const char *const case_names[CP_CASE_COUNT] = {
 	[CP_CASE_REGISTER] = "ro-register",
 	[CP_CASE_FILE_INTACT] = "file-intact",
 	[CP_CASE_DETECTS_STALE] = "detects-stale",
+	[CP_CASE_FORK] = "ro-pin-fork",
 };
 
 static const char *const backing_names[CP_B_COUNT] = {

@@ -9,6 +9,7 @@ enum cp_case {
 	CP_CASE_REGISTER,	/* ro-register: R/O registration of a read-only mapping */
 	CP_CASE_FILE_INTACT,	/* file-intact: private writes never reach the file */
 	CP_CASE_DETECTS_STALE,	/* detects-stale: positive control, the device must read the pinned (old) pages */
+	CP_CASE_FORK,		/* ro-pin-fork: pin, fork a child, the parent writes B: device reads B, child keeps A */
 	CP_CASE_COUNT
 };
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "fork_child.h"
 #include "procfs.h"
 #include "result.h"
 #include "trace.h"
@@ -209,24 +210,16 @@ static void case_snapshot(struct check *c, struct cp_span *spans, unsigned char 
 	}
 }
 
-/* ro-pin-reliable and file-intact: the process writes B after the pin, the device must read B. */
-static void case_reliable(struct check *c, struct cp_span *spans, unsigned char *bufs)
+/*
+ * The verdict on a device read after the process wrote B: pass, stale (or
+ * hazard without a kernel pin), or corrupt; a page trace that disagrees is
+ * attached as evidence against the trace.
+ */
+static void reliable_verdict(struct check *c, enum seen seen, const char *why)
 {
-	enum seen seen;
 	const char *contra;
-	char why[1024];
 
-	process_write(c);
-	if (!device_read(c, spans, bufs)) {
-		set_mechanism(c);
-		return;
-	}
-	seen = judge(c, spans, CP_PAT_B, c->buf.before, why, sizeof(why));
-	set_mechanism(c);
-	if (c->t->kase == CP_CASE_FILE_INTACT)
-		/* The file decides this case; the device's view only goes into the reason. */
-		cp_result_verdict(c->res, CP_V_PASS, 0, "%s", seen == SEEN_WANT ? "device saw B" : why);
-	else if (seen == SEEN_WANT)
+	if (seen == SEEN_WANT)
 		cp_result_verdict(c->res, CP_V_PASS, 0, "device read the data the process wrote after the R/O pin");
 	else if (seen == SEEN_OTHER)
 		cp_result_fail(c->res, "corrupt", 0, "%s", why);
@@ -239,7 +232,6 @@ static void case_reliable(struct check *c, struct cp_span *spans, unsigned char 
 			       "%s: the R/O long-term pin is not reliable (the kernel kept the page it pinned "
 			       "while the write moved the process to a new one; fixed in Linux 6.2 by "
 			       "\"mm/gup: reliable R/O long-term pinning in COW mappings\")", why);
-	/* The device decides; a trace that disagrees is evidence against the trace. */
 	contra = seen == SEEN_OTHER ? NULL :
 		 cp_mechanism_contradiction(cp_result_mechanism(c->res), seen == SEEN_WANT);
 	if (contra && cp_result_mechanism(c->res) != CP_MECH_UNKNOWN) {
@@ -249,6 +241,61 @@ static void case_reliable(struct check *c, struct cp_span *spans, unsigned char 
 		snprintf(r, sizeof(r), "%s [the page trace disagrees: %s]", cp_result_str(c->res, "reason"), contra);
 		json_object_object_add(c->res, "reason", json_object_new_string(r));
 	}
+}
+
+/* ro-pin-reliable and file-intact: the process writes B after the pin, the device must read B. */
+static void case_reliable(struct check *c, struct cp_span *spans, unsigned char *bufs)
+{
+	enum seen seen;
+	char why[1024];
+
+	process_write(c);
+	if (!device_read(c, spans, bufs)) {
+		set_mechanism(c);
+		return;
+	}
+	seen = judge(c, spans, CP_PAT_B, c->buf.before, why, sizeof(why));
+	set_mechanism(c);
+	if (c->t->kase == CP_CASE_FILE_INTACT)
+		/* The file decides this case; the device's view only goes into the reason. */
+		cp_result_verdict(c->res, CP_V_PASS, 0, "%s", seen == SEEN_WANT ? "device saw B" : why);
+	else
+		reliable_verdict(c, seen, why);
+}
+
+/*
+ * ro-pin-fork, the case that made RDMA users call ibv_fork_init(): after the
+ * R/O pin a child is forked that keeps the mapping, the parent writes B.  The
+ * device must read B (fork must not have moved the parent off its pinned
+ * page), and the child must still see the old content (COW for the child).
+ */
+static void case_fork(struct check *c, struct cp_span *spans, unsigned char *bufs)
+{
+	struct cp_fork_child f;
+	char why[1024], cwhy[256];
+	enum seen seen;
+	int child, err;
+
+	err = cp_fork_child_start(&f, c->buf.addr, c->offs, c->nspans, SPAN_LEN, c->buf.before);
+	if (err) {
+		cp_result_verdict(c->res, CP_V_ERROR, -err, "fork: %s", strerror(-err));
+		return;
+	}
+	process_write(c);
+	child = cp_fork_child_finish(&f, cp_wait_bound(&c->env), cwhy, sizeof(cwhy));
+	json_object_object_add(c->ev, "child", json_object_new_string(cwhy));
+	if (!device_read(c, spans, bufs)) {
+		set_mechanism(c);
+		return;
+	}
+	seen = judge(c, spans, CP_PAT_B, c->buf.before, why, sizeof(why));
+	set_mechanism(c);
+	reliable_verdict(c, seen, why);
+	if (child == 0)
+		cp_result_fail(c->res, "child-saw-write", 0, "the parent's write reached the forked child: %s (device: %s)",
+			       cwhy, cp_result_str(c->res, "reason"));
+	else if (child < 0 && cp_result_get_verdict(c->res) != CP_V_FAIL)
+		cp_result_verdict(c->res, CP_V_ERROR, -child, "%s (device: %s)", cwhy, cp_result_str(c->res, "reason"));
 }
 
 /*
@@ -306,6 +353,9 @@ static void run_case(struct check *c)
 		break;
 	case CP_CASE_DETECTS_STALE:
 		case_detects_stale(c, spans, bufs);
+		break;
+	case CP_CASE_FORK:
+		case_fork(c, spans, bufs);
 		break;
 	default:
 		case_reliable(c, spans, bufs);
@@ -431,9 +481,12 @@ struct json_object *cp_check_run(const struct cp_test *t, const struct cp_settin
 		goto out;
 	}
 	json_object_object_add(c.ev, "backing", json_object_new_string(c.buf.verified));
-	if (t->kase == CP_CASE_DETECTS_STALE &&
+	if ((t->kase == CP_CASE_DETECTS_STALE || t->kase == CP_CASE_FORK) &&
 	    cp_backing_hugetlb_shortfall(&c.buf, 2 * (long)(c.buf.len / c.buf.page_size), why, sizeof(why))) {
-		/* The pin may unshare into one new huge page, the write after the detach into another. */
+		/*
+		 * The pin may unshare into one new huge page; the write after the
+		 * detach, or the child's copy of a pinned page at fork, takes another.
+		 */
 		cp_result_verdict(c.res, CP_V_SKIP, ENOMEM, "backing %s: %s", cp_backing_name(t->backing), why);
 		goto out;
 	}

@@ -15,6 +15,7 @@
 #include <sys/uio.h>
 
 #include "check.h"
+#include "fork_child.h"
 #include "result.h"
 #include "utap.h"
 
@@ -145,6 +146,9 @@ static const struct {
 	{ &pinned, HARNESS_FAILS, CP_B_ANON, CP_CASE_RELIABLE, "error", NULL },
 	{ &pinned, OPEN_FAILS, CP_B_ANON, CP_CASE_RELIABLE, "error", NULL },
 	{ &pinned, LEAKS_PIN, CP_B_ANON, CP_CASE_SNAPSHOT, "fail", "pin-leak" },
+	{ &pinned, HOLDS_OLD, CP_B_ANON, CP_CASE_FORK, "fail", "stale" },
+	{ &pinned, READS_MAPPING, CP_B_MEMFD, CP_CASE_FORK, "pass", NULL },
+	{ &unpinned, HOLDS_OLD, CP_B_MEMFD, CP_CASE_FORK, "hazard", NULL },
 };
 
 static const char *const how_names[] = {
@@ -156,7 +160,7 @@ int main(void)
 	struct cp_settings s = { .backing.tmpdir = "/var/tmp", .timeout_s = 20 };
 	int n = sizeof(table) / sizeof(table[0]);
 
-	utap_plan(n);
+	utap_plan(n + 2);
 	for (int i = 0; i < n; i++) {
 		struct cp_test t = { .ops = table[i].ops, .backing = table[i].backing, .kase = table[i].kase };
 		struct json_object *r;
@@ -187,5 +191,19 @@ int main(void)
 	}
 	if (leaked)
 		io_uring_queue_exit(&leaked_ring);
+	{
+		/* The fork child's own check can fail: ask it for B where its mapping holds A. */
+		static unsigned char page[4096];
+		size_t off = 0;
+		struct cp_fork_child f;
+		char why[256];
+
+		cp_pattern_fill(CP_PAT_A, page, 0, sizeof(page));
+		ok(!cp_fork_child_start(&f, page, &off, 1, 256, CP_PAT_B) &&
+		   cp_fork_child_finish(&f, 10, why, sizeof(why)) == 0 && strstr(why, "not B"),
+		   "fork child reports a mapping that differs: %s", why);
+		ok(!cp_fork_child_start(&f, page, &off, 1, 256, CP_PAT_A) &&
+		   cp_fork_child_finish(&f, 10, why, sizeof(why)) == 1, "fork child reports the same content: %s", why);
+	}
 	return utap_done();
 }
