@@ -103,6 +103,8 @@ def attach(doc, share, src, secs):
 		text = ""
 	if run.get("exit") in (124, 137):
 		run["error"] = "cow.c killed after %d s (timeout)" % TIMEOUT_S
+	elif run.get("exit") not in (None, 0, 1, 4):	# kselftest: pass, fail, skip
+		run["error"] = "cow.c exited %s (not a kselftest status)" % run["exit"]
 	doc["selftest"] = parse(text, src)
 	doc["selftest_run"] = run
 

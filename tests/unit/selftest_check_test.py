@@ -3,7 +3,8 @@
 """tests/lab/selftest_check.py can fail: a per-kernel JSON saved from a lab
 run (Debian 6.1, cowpin's gup_test module; results trimmed to gup-test*)
 passes, and each mutation of it -- a cow.c line flipped, dropped, skipped,
-cowpin's verdict flipped, cow.c not run -- fails the line it touches.  TAP."""
+cowpin's verdict flipped, cow.c not run -- fails the line it touches; the
+parser reads the 6.1 guest's own KTAP (its non-anon part).  TAP."""
 import copy
 import json
 import os
@@ -12,6 +13,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lab"))
 import selftest_check  # noqa: E402
+from lablib import selftest  # noqa: E402  (selftest_check put scripts/ on the path)
 
 LINE = "R/O longterm GUP-fast pin ... with memfd"
 TEST = "gup-test-fast.memfd.ro-pin-reliable"
@@ -42,10 +44,25 @@ def not_run(doc):
 	del doc["selftest_run"]
 
 
+def parse_cases(saved):
+	"""selftest.parse() on the 6.1 guest's own KTAP gives the saved seed lines;
+	one "not ok" turned "ok" in the KTAP fails check() on that line."""
+	with open(os.path.join(HERE, "data", "cow-6.1-nonanon.ktap")) as f:
+		ktap = f.read()
+	src = saved["selftest_run"]["source"]
+	want = [(e["name"], e["result"]) for e in saved["selftest"] if e["cowpin"]]
+	got = [(e["name"], e["result"]) for e in selftest.parse(ktap, src) if e["cowpin"]]
+	doc = copy.deepcopy(saved)
+	doc["selftest"] = selftest.parse(ktap.replace("not ok 186 ", "ok 186 "), src)
+	bad = [t for ok, t in selftest_check.check(doc) if not ok]
+	return [(got == want, "parse() of the saved KTAP gives the saved seed lines (%d)" % len(got)),
+		(len(bad) == 1 and LINE in bad[0], "KTAP with 'not ok 186' made 'ok' fails check(): %s" % bad)]
+
+
 def main():
 	with open(os.path.join(HERE, "data", "lab-6.1-selftest.json")) as f:
 		saved = json.load(f)
-	print("1..%d" % (3 + 5))
+	print("1..%d" % (3 + 5 + 2))
 	n = 0
 
 	def tap(ok, what, diags=()):
@@ -69,6 +86,8 @@ def main():
 		bad = [t for ok, t in selftest_check.check(doc) if not ok]
 		hit = bad and (mutate is not_run or all(LINE in t for t in bad))
 		tap(hit, "mutation %s fails check(): %s" % (mutate.__name__, bad[0] if bad else "nothing failed"))
+	for ok, what in parse_cases(saved):
+		tap(ok, what)
 
 
 if __name__ == "__main__":
