@@ -137,6 +137,6 @@ def table(runs):
 			out.append("- **%s**: cow.c not run (`scripts/lab --no-selftest`, or gup-test not selected)" % r["label"])
 			continue
 		out.append("- **%s**: %s, %s s in the guest, exit %s%s" % (
-			r["label"], sr["source"], "?" if sr.get("seconds") is None else "%.1f" % sr["seconds"],
+			r["label"], sr.get("source", "cow.c"), "?" if sr.get("seconds") is None else "%.1f" % sr["seconds"],
 			sr.get("exit", "?"), "; **%s**" % sr["error"] if sr.get("error") else ""))
 	return out
