@@ -8,7 +8,10 @@
  * PIN_LONGTERM_TEST_READ makes the kernel copy the pinned pages themselves
  * (kmap of the struct pages it holds) into a separate buffer.  That is the
  * "device read" here: exactly what upstream's mm/cow.c selftest checks.
- * PIN_LONGTERM_TEST_STOP unpins.
+ * PIN_LONGTERM_TEST_STOP unpins.  Kernels without CONFIG_GUP_TEST (every
+ * distribution's) get the same interface from cowpin_gup_test.ko
+ * (drivers/kmod), loaded by scripts/setup-gup-test; the evidence names
+ * which one answered.
  *
  * The pin lives in one global slot of the kernel (not per open file), and
  * closing ANY gup_test file descriptor drops it: tests of these consumers
@@ -52,7 +55,56 @@ struct pin_longterm_test {
 #define GUP_TEST_PATH	DEBUGFS_DIR "/gup_test"
 #define DEBUGFS_MAGIC	0x64626720
 
-#define NO_GUP_TEST	"kernel built without CONFIG_GUP_TEST; use the lab's build:6.12 kernel"
+#define KMOD		"cowpin_gup_test"
+#define KMOD_VERSION	"/sys/module/" KMOD "/version"
+#define NO_GUP_TEST	"the kernel has no CONFIG_GUP_TEST and " KMOD ".ko is not loaded: " \
+			"build it with scripts/build-gup-test-module (needs the kernel's headers, " \
+			"e.g. apt-get install linux-headers-$(uname -r)) and run cowpin under " \
+			"scripts/with-devices, which loads it"
+#define UNSIGNED	KMOD ".ko is unsigned: sign it with a key the kernel trusts " \
+			"(scripts/sign-file of the kernel's headers, enrolled with mokutil)"
+
+/*
+ * Why gup_test is missing, from scripts/setup-gup-test's
+ * COWPIN_GUP_TEST_LOAD (and the lab's COWPIN_GUP_TEST_NO_KO: no headers
+ * or no build for this kernel).  1: the module was there and failed to
+ * load, which is the harness's failure, not an absence.
+ */
+static int gup_missing_why(struct cp_env *env)
+{
+	const char *load = getenv("COWPIN_GUP_TEST_LOAD");
+	const char *no_ko = getenv("COWPIN_GUP_TEST_NO_KO");
+
+	if (load && !strcmp(load, "failed"))
+		return 1;
+	if (load && !strcmp(load, "sig-enforced"))
+		cp_why(env, GUP_TEST_PATH " missing: the kernel enforces module signatures "
+		       "(module.sig_enforce=1) and " UNSIGNED);
+	else if (load && !strcmp(load, "lockdown"))
+		cp_why(env, GUP_TEST_PATH " missing: kernel lockdown refuses unsigned modules and "
+		       UNSIGNED ", or boot with lockdown=none");
+	else if (no_ko && *no_ko)
+		cp_why(env, GUP_TEST_PATH " missing: %s", no_ko);
+	else
+		cp_why(env, GUP_TEST_PATH " missing: " NO_GUP_TEST);
+	return 0;
+}
+
+/* Who answers on gup_test: "cowpin_gup_test VERSION" or the kernel's own. */
+static void gup_provider(char *buf, size_t len)
+{
+	FILE *f = fopen(KMOD_VERSION, "re");
+	char ver[64];
+
+	if (f && fgets(ver, sizeof(ver), f)) {
+		ver[strcspn(ver, "\n")] = 0;
+		snprintf(buf, len, KMOD " %s", ver);
+	} else {
+		snprintf(buf, len, "kernel CONFIG_GUP_TEST");
+	}
+	if (f)
+		fclose(f);
+}
 
 struct gup_ctx {
 	int fd;
@@ -74,7 +126,9 @@ static int gup_probe(struct cp_env *env)
 		return -ENODEV;
 	}
 	if (access(GUP_TEST_PATH, F_OK)) {
-		cp_why(env, GUP_TEST_PATH " missing: " NO_GUP_TEST);
+		/* A module that failed to load: open() reports it as an error. */
+		if (gup_missing_why(env))
+			return 0;
 		return -ENODEV;
 	}
 	fd = open(GUP_TEST_PATH, O_RDWR | O_CLOEXEC);
@@ -95,7 +149,8 @@ static int gup_probe(struct cp_env *env)
 		return 0;
 	if (err == EINVAL) {
 		cp_why(env, GUP_TEST_PATH " has no PIN_LONGTERM_TEST_START (added in Linux 6.2),"
-		       " or another gup-test pin is active; use the lab's build:6.12 kernel");
+		       " or another gup-test pin is active; a kernel's own gup_test keeps"
+		       " " KMOD ".ko out: use the lab's build:6.12 kernel");
 		return -EOPNOTSUPP;
 	}
 	cp_why(env, "probing PIN_LONGTERM_TEST_START: unexpected %s",
@@ -106,6 +161,8 @@ static int gup_probe(struct cp_env *env)
 static int gup_open(struct cp_env *env, void **ctxp, uint32_t flags)
 {
 	struct gup_ctx *ctx = calloc(1, sizeof(*ctx));
+	const char *load = getenv("COWPIN_GUP_TEST_LOAD");
+	char provider[96];
 	int err;
 
 	if (!ctx) {
@@ -116,13 +173,17 @@ static int gup_open(struct cp_env *env, void **ctxp, uint32_t flags)
 	ctx->fd = open(GUP_TEST_PATH, O_RDWR | O_CLOEXEC);
 	if (ctx->fd < 0) {
 		err = errno;
-		cp_why(env, "open " GUP_TEST_PATH ": %s", strerror(err));
+		cp_why(env, "open " GUP_TEST_PATH ": %s%s", strerror(err),
+		       err == ENOENT && load && !strcmp(load, "failed") ?
+		       " (" KMOD ".ko failed to load: see scripts/setup-gup-test's messages)" : "");
 		free(ctx);
 		return -err;
 	}
 	ctx->flags = flags;
 	json_object_object_add(cp_evidence(env), "gup_test",
 			       json_object_new_string(GUP_TEST_PATH));
+	gup_provider(provider, sizeof(provider));
+	json_object_object_add(cp_evidence(env), "provider", json_object_new_string(provider));
 	json_object_object_add(cp_evidence(env), "pin_call",
 			       json_object_new_string(flags & PIN_LONGTERM_TEST_FLAG_USE_FAST ?
 						      "pin_user_pages_fast" : "pin_user_pages"));

@@ -124,6 +124,10 @@ void cp_ml_entry_measured(struct json_object *e, const struct cp_ml_attempt *a)
 	json_object_object_add(t, "min_s", json_object_new_double(n ? s[0] : 0));
 	json_object_object_add(t, "max_s", json_object_new_double(n ? s[n - 1] : 0));
 	json_object_object_add(t, "median_gibps", med > 0 ? json_object_new_double(a->size / GIB / med) : NULL);
+	/* Each registration's seconds, in run order: spreads and ratios between runs need them. */
+	json_object_object_add(t, "samples_s", json_object_new_array());
+	for (int i = 0; i < n; i++)
+		json_object_array_add(json_object_object_get(t, "samples_s"), json_object_new_double(a->pin_s[i]));
 	json_object_object_add(e, "throughput", t);
 }
 

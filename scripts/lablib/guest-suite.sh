@@ -49,6 +49,18 @@ ev tests
 status=$?
 ev tests-done
 
+# scripts/lab: the kernel's own selftest cow.c (unmodified, built on the host)
+# judges gup_test too, while the set-up (gup_test: the kernel's or cowpin's
+# module) is still up.  Bounded: TCG is slow, but a hang must not hold the run.
+if [ -n "${LAB_SELFTEST:-}" ]; then
+	ev selftest
+	(cd /tmp && timeout -k 10 "${LAB_SELFTEST_TIMEOUT:-600}" "$LAB_SELFTEST") \
+		>/lab/selftest.ktap 2>&1
+	echo $? >/lab/selftest.rc
+	echo "# cow.c selftest: exit $(cat /lab/selftest.rc)"
+	ev selftest-done
+fi
+
 # scripts/lab --memlock: what each R/O pin costs against RLIMIT_MEMLOCK.
 if [ -n "${LAB_MEMLOCK:-}" ]; then
 	ev memlock
@@ -56,6 +68,14 @@ if [ -n "${LAB_MEMLOCK:-}" ]; then
 	"$COWPIN" memlock $LAB_MEMLOCK --json /lab/memlock.json ||
 		echo "# cowpin memlock: exit $?"
 	ev memlock-done
+fi
+# ... and the seed's Note 2: GUP-fast throughput on shared-memfd vs anon (lablib/note2.py).
+if [ -n "${LAB_NOTE2:-}" ]; then
+	ev note2
+	# shellcheck disable=SC2086 # word splitting intended: the options
+	"$COWPIN" memlock $LAB_NOTE2 --json /lab/note2.json ||
+		echo "# cowpin memlock (Note 2): exit $?"
+	ev note2-done
 fi
 
 rev=""

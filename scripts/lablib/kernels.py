@@ -40,6 +40,10 @@ class Kernel:
 		# kernels take module options there (scripts/kernel/cmdline).
 		self.cmdline = {}
 		self.noiommu = False	# boot edu without the vIOMMU (KERNEL@noiommu)
+		# cowpin_gup_test.ko for it (lablib/kmod.py): path, or why none.
+		self.gup_ko = None
+		self.gup_no_ko = None
+		self.gup_kmod = None	# headers/build seconds
 
 
 def cache_root():

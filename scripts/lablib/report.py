@@ -4,6 +4,8 @@ import errno
 import fnmatch
 import os
 
+from . import selftest
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -93,14 +95,15 @@ def _fetched(r):
 
 
 def timings(runs, total):
-	out = ["| kernel | download / build | QEMU start → booted | → first test | tests | guest total |",
-	       "|---|---|---|---|---|---|"]
+	out = ["| kernel | download / build | QEMU start → booted | → first test | tests | cow.c | memlock | Note 2 | guest total |",
+	       "|---|---|---|---|---|---|---|---|---|"]
 	for r in runs:
 		t = r["t"]
-		out.append("| %s | %s | %s | %s | %s | %s |" % (
+		out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
 			r["label"], _fetched(r),
 			_secs(t.get("booted")), _secs(t.get("tests")),
-			_secs(t.get("tests_s")), _secs(t.get("wall"))))
+			_secs(t.get("tests_s")), _secs(t.get("selftest_s")),
+			_secs(t.get("memlock_s")), _secs(t.get("note2_s")), _secs(t.get("wall"))))
 	out.append("\nTotal wall time: %.1f s" % total)
 	return out
 
@@ -193,14 +196,33 @@ def explain(runs):
 	return out or ["- no test's verdict differs between the kernels"]
 
 
+# Why a device consumer's verdict differs from gup_test's on the same
+# backing and case: what the page trace saw the consumer's pin do.
+CAUSES = {
+	"forced-write-at-pin": "it forced a write at registration (FOLL_FORCE|FOLL_WRITE, "
+	"or a writable pin): COW was broken before the pin, which gup_test's R/O pin does not do",
+	"no-cow-break": "its pin kept the shared page (no COW break) where gup_test's did not",
+	"unshare-at-pin": "its R/O pin unshared (FAULT_FLAG_UNSHARE) where gup_test's did not",
+	"no-cow-needed": "its pages needed no COW break",
+}
+
+
+def _why(r, ref_r, ref):
+	m, rm = mechanism(r), mechanism(ref_r)
+	cause = CAUSES.get(m, "no mechanism to explain it: compare the evidence in the JSON")
+	return "%s %s (%s) vs %s %s (%s): %s" % (
+		r["name"], r["verdict"], m or "?", ref, ref_r["verdict"], rm or "?", cause)
+
+
 def cross_check(run, ref="gup-test"):
-	"""Does every real consumer's verdict agree with the kernel's own gup_test
-	on the same backing and case?  One line for the kernel."""
+	"""Does every device consumer's verdict agree with the kernel's own
+	gup_test on the same backing and case?  One line for the kernel, each
+	disagreement with its cause (the consumer's COW mechanism)."""
 	results = list(_by_name(run).values())
-	refs = {(r["backing"], r["case"]): r["verdict"] for r in results
+	refs = {(r["backing"], r["case"]): r for r in results
 		if r.get("consumer") == ref and r.get("verdict") in ("pass", "fail")}
 	if not refs:
-		return "- **%s**: %s gave no verdict here (kernel without CONFIG_GUP_TEST, or not run in this boot): no cross-check" % (
+		return "- **%s**: %s gave no verdict here (no gup_test: neither CONFIG_GUP_TEST nor cowpin's module, or not run in this boot): no cross-check" % (
 			run["label"], ref)
 	agree, differ = 0, []
 	for r in results:
@@ -208,12 +230,13 @@ def cross_check(run, ref="gup-test"):
 		if r.get("consumer", "").startswith(ref) or key not in refs or \
 		   r.get("verdict") not in ("pass", "fail"):
 			continue
-		if r["verdict"] == refs[key]:
+		if r["verdict"] == refs[key]["verdict"]:
 			agree += 1
 		else:
-			differ.append("%s %s (%s: %s)" % (r["name"], r["verdict"], ref, refs[key]))
-	return "- **%s**: %d verdicts agree with %s%s" % (
-		run["label"], agree, ref, "; disagree: " + ", ".join(differ) if differ else "; none disagrees")
+			differ.append(_why(r, refs[key], ref))
+	out = "- **%s**: %d verdicts agree with %s; %d disagree" % (
+		run["label"], agree, ref, len(differ))
+	return "\n".join([out + (":" if differ else "")] + ["  - " + d for d in differ])
 
 
 def markdown(runs, total, started):
@@ -237,6 +260,12 @@ def markdown(runs, total, started):
 	out += ["", "## What differs and why", ""] + explain(runs)
 	out += ["", "## Cross-check against the kernel's own gup_test", ""]
 	out += [cross_check(r) for r in runs if r.get("json")]
+	if any((r.get("json") or {}).get("selftest_run") for r in runs):
+		out += ["", "## The seed's table", "",
+			"The twelve kselftest lines the seed ends with, from the kernel's own "
+			"`tools/testing/selftests/mm/cow.c` (unmodified) run in each guest, "
+			"beside cowpin's verdict for the same pin and backing.", ""]
+		out += selftest.table(runs)
 	out += ["", "## Skipped on every kernel", ""] + skipped(runs)
 	out += ["", "## Timings", ""] + timings(runs, total)
 	out += ["", "### Test time per consumer (sum of duration_ms; setup: scripts)", ""]

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 
-from . import cli, hostdeps, kernels, report, util, vm
+from . import cli, hostdeps, kernels, kmod, note2, report, selftest, util, vm
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -61,8 +61,10 @@ class Progress:
 			util.say("%s: %s up" % (self.label, name[3:]))
 		elif name == "tests":
 			util.say("%s: running cowpin (%.1fs after QEMU start)" % (self.label, t))
-		elif name == "memlock":
-			util.say("%s: running cowpin memlock" % self.label)
+		elif name == "selftest":
+			util.say("%s: running the kernel's selftest cow.c" % self.label)
+		elif name in ("memlock", "note2"):
+			util.say("%s: running cowpin memlock (%s)" % (self.label, name))
 		elif name == "tests-done":
 			util.say("%s: tests done at %.1fs" % (self.label, t))
 
@@ -117,6 +119,16 @@ def run_kernel(k, a, cowpin, rdir):
 		job += "export COWPIN_VFIO_DMA_BITS=40\n"
 	if a.memlock is not None:
 		job += "export LAB_MEMLOCK=%s\n" % shlex.quote(a.memlock)
+		if not a.consumer or "gup-test-fast" in a.consumer:
+			job += "export LAB_NOTE2=%s\n" % shlex.quote(note2.OPTS)
+	# The host's root is the guest's lower layer: the cached .ko is at the same path.
+	if k.gup_ko:
+		job += "export COWPIN_GUP_TEST_KO=%s\n" % shlex.quote(k.gup_ko)
+	elif k.gup_no_ko:
+		job += "export COWPIN_GUP_TEST_NO_KO=%s\n" % shlex.quote(k.gup_no_ko)
+	if a.cow and not k.noiommu:	# (a @noiommu boot has no gup_test set-up)
+		job += "export LAB_SELFTEST=%s LAB_SELFTEST_TIMEOUT=%d\n" % (
+			shlex.quote(a.cow), selftest.TIMEOUT_S)
 	job += " ".join(shlex.quote(x) for x in args) + "\n"
 	util.say("%s: booting %s" % (k.label, k.origin))
 	p = Progress(k.label, a.verbose, a.jobs > 1)
@@ -128,21 +140,27 @@ def run_kernel(k, a, cowpin, rdir):
 	ev = res.events
 	t = {"download": k.download_s, "booted": res.boot_s, "tests": ev.get("tests"),
 	     "wall": res.wall_s}
-	if "tests" in ev and "tests-done" in ev:
-		t["tests_s"] = ev["tests-done"] - ev["tests"]
+	for phase in ("tests", "selftest", "memlock", "note2"):	# guest-suite.sh's phases
+		if phase in ev and phase + "-done" in ev:
+			t[phase + "_s"] = ev[phase + "-done"] - ev[phase]
 	names = sorted(ev, key=ev.get)
 	for i, n in enumerate(names):	# setup script time, up + down
 		if n.startswith(("up:", "down:")) and i + 1 < len(names):
 			key = "setup:" + n.split(":", 1)[1]
 			t[key] = t.get(key, 0) + ev[names[i + 1]] - ev[n]
 	run = {"label": k.label, "origin": k.origin, "kver": k.kver, "t": t,
-	       "build": k.build,
+	       "build": k.build, "gup_kmod": k.gup_kmod,
 	       "rc": res.rc, "error": res.error, "json": None,
 	       "attempts": res.attempts}
 	jf = os.path.join(share, "results.json")
 	if res.error is None and os.path.exists(jf):
 		with open(jf) as f:
 			run["json"] = json.load(f)
+		if a.cow and not k.noiommu:
+			selftest.attach(run["json"], share, selftest.source(a.cow),
+					t.get("selftest_s"))
+		elif a.cow_error and not k.noiommu:
+			run["json"]["selftest_run"] = {"error": a.cow_error}
 		with open(os.path.join(rdir, label + ".json"), "w") as f:
 			json.dump(run["json"], f, indent=1)
 		mf = os.path.join(share, "memlock.json")
@@ -150,6 +168,11 @@ def run_kernel(k, a, cowpin, rdir):
 			os.makedirs(os.path.join(rdir, "memlock"), exist_ok=True)
 			run["memlock"] = os.path.join(rdir, "memlock", label + ".json")
 			shutil.copy(mf, run["memlock"])
+		nf = os.path.join(share, "note2.json")
+		if os.path.exists(nf):	# not in memlock/: check.py wants one memlock doc per kernel
+			os.makedirs(os.path.join(rdir, "note2"), exist_ok=True)
+			run["note2"] = os.path.join(rdir, "note2", label + ".json")
+			shutil.copy(nf, run["note2"])
 	elif res.error is None:
 		run["error"] = "cowpin wrote no JSON (exit %s); last console lines:\n%s" % (
 			res.rc, vm.Guest.console_tail(share))
@@ -199,6 +222,9 @@ def main(argv):
 		       "and plot (on by default; OPTS default: %s)" % MEMLOCK)
 	p.add_argument("--no-memlock", dest="memlock", action="store_const", const=None,
 		       help="skip the memlock measurement (about a minute per guest)")
+	p.add_argument("--no-selftest", dest="selftest", action="store_false", help=(
+		"do not run the kernel's own selftest cow.c (built from Debian's "
+		"linux-source-6.12) after the gup-test consumers (~15-25 s per guest)"))
 	p.add_argument("-j", "--jobs", type=int, default=2,
 		       help="guests running at once (default 2: a TCG guest mostly "
 		       "keeps one host core busy)")
@@ -229,24 +255,35 @@ def main(argv):
 			if mode:
 				k.label += "@" + mode
 				k.noiommu = True
+			elif not a.consumer or any(c.startswith("gup-test") for c in a.consumer):
+				kmod.provide(k, REPO)	# (a @noiommu boot runs only vfio-noiommu)
 			ks.append(k)
 		except (util.LabError, subprocess.CalledProcessError) as e:
 			util.say("%s: LAB ERROR: %s" % (spec, e))
 			ks.append({"label": spec, "origin": "?", "kver": "?", "t": {},
 				   "rc": None, "error": str(e), "json": None})
+	a.cow = a.cow_error = None
+	if a.selftest and any(not isinstance(k, dict) and not k.noiommu for k in ks) and (
+			not a.consumer or any(c.startswith("gup-test") for c in a.consumer)):
+		try:
+			a.cow = selftest.build()
+		except (util.LabError, subprocess.SubprocessError, OSError) as e:
+			a.cow_error = str(e)
+			util.say("LAB ERROR: the selftest cow.c: %s" % e)
 	with concurrent.futures.ThreadPoolExecutor(max(1, a.jobs)) as pool:
 		futs = [k if isinstance(k, dict) else
 			pool.submit(run_kernel, k, a, cowpin, rdir) for k in ks]
 		runs = [f if isinstance(f, dict) else f.result() for f in futs]
 	memlock = plot_memlock(runs, rdir)
 	total = util.elapsed()
-	md = report.markdown(runs, total, started) + memlock
+	md = report.markdown(runs, total, started) + memlock + "".join(
+		l + "\n" for l in note2.table(runs))
 	with open(os.path.join(rdir, "report.md"), "w") as f:
 		f.write(md)
 	with open(os.path.join(rdir, "lab.json"), "w") as f:	# timings, for tools
 		json.dump({"started": started, "total_s": total, "kernels": [
 			{k: r.get(k) for k in ("label", "origin", "kver", "t", "rc",
-					       "error", "attempts")} for r in runs]}, f, indent=1)
+					       "error", "attempts", "gup_kmod")} for r in runs]}, f, indent=1)
 	print()
 	print("\n".join(report.ab_table(runs)))
 	print()
@@ -256,4 +293,4 @@ def main(argv):
 	print()
 	print("\n".join(report.timings(runs, total)))
 	print("\nreport: %s" % os.path.join(rdir, "report.md"))
-	return 1 if any(r["error"] for r in runs) else 0
+	return 1 if a.cow_error or any(r["error"] for r in runs) else 0
