@@ -22,6 +22,8 @@ sys.path.insert(0, HERE)
 sys.dont_write_bytecode = True
 # parse, shown and wrong are imported from here by other tests: keep them.
 from rules import judge, parse, shown, wrong  # noqa: E402,F401
+sys.path.insert(0, os.path.join(HERE, "..", "..", "scripts"))
+from lablib import report  # noqa: E402
 
 
 def check(rule, found, tap):
@@ -67,7 +69,7 @@ def main():
 	mdir = os.path.join(a.report, "memlock")
 	mdocs = sorted(os.path.join(mdir, f) for f in os.listdir(mdir)
 		       if f.endswith(".json")) if os.path.isdir(mdir) else []
-	print("1..%d" % (2 * len(kernels) + len(rules) + 1 + len(mdocs)))
+	print("1..%d" % (2 * len(kernels) + len(rules) + 2 + len(mdocs)))
 	docs = {}
 	for k in kernels:
 		path = os.path.join(a.report, k + ".json")
@@ -91,6 +93,12 @@ def main():
 		tap(docs[k] is not None and not odd,
 		    "%s: a rule states the verdict of every result (%d results)" % (
 			    k, len(docs[k] or [])), odd)
+	# The A/B report explains every difference by its transition.
+	runs = [{"label": k, "json": {"results": docs[k] or []}} for k in kernels]
+	odd = ["%s: %s" % (name, change) for mark, name, _, change, text in report.explained(runs)
+	       if text is None]
+	tap(not odd, "A/B: scripts/lablib/explanations.txt explains every difference between %s" %
+	    " and ".join(kernels), ["unexplained: " + o for o in odd])
 	# cowpin memlock in the guests: its invariants, not its numbers (tests/host/memlock.py).
 	tap(len(mdocs) == len(kernels), "memlock: one document per kernel (%d)" % len(mdocs))
 	for path in mdocs:
