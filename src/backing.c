@@ -534,3 +534,45 @@ long cp_backing_file_mismatch(const struct cp_buffer *b, unsigned char *seen, si
 	}
 	return b->len;
 }
+
+int cp_backing_detach(struct cp_buffer *b, const char **method, char *why, size_t whylen)
+{
+	if (b->read_only)
+		return fail(why, whylen, ENOTSUP, "a read-only mapping cannot be written: no detach method");
+	if (b->id == CP_B_SHARED_MEMFD) {
+		/* MADV_DONTNEED would only unmap: the next fault would map the same shmem page. */
+		*method = "fallocate(FALLOC_FL_PUNCH_HOLE|FALLOC_FL_KEEP_SIZE) of the shared memfd";
+		if (fallocate(b->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, b->len))
+			return fail(why, whylen, errno, "%s: %s", *method, strerror(errno));
+		return 0;
+	}
+	/* A private mapping: zap its entries; a later write faults in a new anon page. */
+	*method = "madvise(MADV_DONTNEED) of the private mapping";
+	if (madvise(b->addr, b->len, MADV_DONTNEED))
+		return fail(why, whylen, errno, "%s: %s", *method, strerror(errno));
+	return 0;
+}
+
+long cp_backing_hugetlb_shortfall(const struct cp_buffer *b, long npages, char *why, size_t whylen)
+{
+	char dir[96], path[160];
+	long free_pages, resv;
+
+	if (b->page_size <= 4096 || b->id == CP_B_HUGE_ZEROPAGE)
+		return 0;
+	snprintf(dir, sizeof(dir), "/sys/kernel/mm/hugepages/hugepages-%zukB", b->page_size >> 10);
+	snprintf(path, sizeof(path), "%s/free_hugepages", dir);
+	free_pages = cp_read_long(path, -1);
+	snprintf(path, sizeof(path), "%s/resv_hugepages", dir);
+	resv = cp_read_long(path, -1);
+	if (free_pages < 0 || resv < 0) {
+		snprintf(why, whylen, "cannot read %s/free_hugepages and resv_hugepages", dir);
+		return npages;
+	}
+	if (free_pages - resv >= npages)
+		return 0;
+	snprintf(why, whylen, "%ld free unreserved %zu kB huge pages, %ld needed (the pinned page stays "
+		 "allocated while the write faults in new ones): raise %s/nr_hugepages",
+		 free_pages - resv, b->page_size >> 10, npages, dir);
+	return npages - (free_pages - resv);
+}

@@ -51,6 +51,23 @@ int cp_backing_setup(enum cp_backing_id id, size_t len, bool read_only,
 void cp_backing_teardown(struct cp_buffer *b);
 
 /*
+ * Make the process's mapping stop referring to the pages it maps now (the
+ * ones a consumer pinned), so its next write lands in a new page while the
+ * pinned pages keep the old content: the detects-stale control.  Private
+ * mappings drop their entries with MADV_DONTNEED (the write then faults in a
+ * fresh page: zeros, or a new copy of the file); a shared memfd punches the
+ * pages out of the file with FALLOC_FL_PUNCH_HOLE (the write then allocates
+ * new shmem pages).  Returns 0 with method = how, -ENOTSUP where no method
+ * exists (a read-only mapping), or -errno.
+ */
+int cp_backing_detach(struct cp_buffer *b, const char **method, char *why, size_t whylen);
+/*
+ * Huge pages a detach-and-write of npages more pages would need beyond the pool's
+ * free, unreserved ones: 0 when the pool has room (or the backing is not hugetlb).
+ */
+long cp_backing_hugetlb_shortfall(const struct cp_buffer *b, long npages, char *why, size_t whylen);
+
+/*
  * Read the file behind the buffer with pread() (the kernel reading the
  * pagecache, not the process's mapping) and compare it with A.  Returns
  * the offset of the first differing byte, or b->len if intact; -errno on error.

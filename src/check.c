@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "procfs.h"
@@ -25,6 +26,8 @@ struct check {
 	void *ctx;
 	bool opened, pinned;
 	struct cp_status base, prepin, pinned_st;
+	struct cp_foll_pins foll;	/* FOLL_PIN counters when the test began */
+	int foll_err;
 	struct cp_trace trace;
 	size_t offs[CP_MAX_SPANS];
 	int nspans;
@@ -60,34 +63,48 @@ static void hex(char *out, size_t outlen, const unsigned char *p, size_t n)
 		used += snprintf(out + used, outlen - used, "%s%02x", i ? " " : "", p[i]);
 }
 
+/* What a device read, span by span and in all: what was wanted, the other known pattern, or neither. */
+enum seen { SEEN_WANT, SEEN_ALT, SEEN_OTHER };
+
+static const char *alt_words(enum cp_pattern alt)
+{
+	switch (alt) {
+	case CP_PAT_B:
+		return "the process's new data (pattern B), not the pinned pages' content";
+	case CP_PAT_ZERO:
+		return "stale data (zeros: the shared zeropage, the content before the write)";
+	default:
+		return "stale data (pattern A, the content before the write)";
+	}
+}
+
 /*
- * Compare what the device saw with pattern want.  Returns true if all
- * spans match; records per span what was seen and, on mismatch, the first
- * differing offset, the bytes expected and seen, and whether they are the
- * old content (stale).
+ * Compare what the device saw with pattern want; alt is the other pattern the
+ * buffer held (the old content when want is B, B when want is the old one).
+ * Returns SEEN_WANT if every span matches, SEEN_ALT if every mismatching span
+ * is exactly alt, else SEEN_OTHER (corrupt).  Records per span what was seen
+ * and, on mismatch, the first differing offset and the bytes expected and seen.
  */
-static bool judge(struct check *c, struct cp_span *spans, enum cp_pattern want, char *why, size_t whylen)
+static enum seen judge(struct check *c, struct cp_span *spans, enum cp_pattern want, enum cp_pattern alt,
+		       char *why, size_t whylen)
 {
 	struct json_object *arr = json_object_new_array();
-	bool all = true;
+	enum seen all = SEEN_WANT;
 
 	why[0] = '\0';
 	for (int i = 0; i < c->nspans; i++) {
 		struct json_object *o = json_object_new_object();
 		size_t bad = cp_pattern_mismatch(want, spans[i].out, spans[i].off, spans[i].len);
-		const char *seen = "other";
+		enum seen one = bad == spans[i].len ? SEEN_WANT :
+				cp_pattern_mismatch(alt, spans[i].out, spans[i].off, spans[i].len) == spans[i].len ?
+				SEEN_ALT : SEEN_OTHER;
 
 		json_object_object_add(o, "off", json_object_new_int64(spans[i].off));
 		json_object_object_add(o, "len", json_object_new_int64(spans[i].len));
-		if (bad == spans[i].len) {
-			seen = cp_pattern_name(want);
-		} else if (cp_pattern_mismatch(c->buf.before, spans[i].out, spans[i].off, spans[i].len) ==
-			   spans[i].len) {
-			seen = cp_pattern_name(c->buf.before);
-		}
 		json_object_object_add(o, "expected", json_object_new_string(cp_pattern_name(want)));
-		json_object_object_add(o, "seen", json_object_new_string(seen));
-		if (bad < spans[i].len) {
+		json_object_object_add(o, "seen", json_object_new_string(
+			one == SEEN_WANT ? cp_pattern_name(want) : one == SEEN_ALT ? cp_pattern_name(alt) : "other"));
+		if (one != SEEN_WANT) {
 			unsigned char exp[16];
 			size_t n = spans[i].len - bad < 16 ? spans[i].len - bad : 16;
 			char e[64], s[64];
@@ -98,13 +115,13 @@ static bool judge(struct check *c, struct cp_span *spans, enum cp_pattern want, 
 			json_object_object_add(o, "first_diff", json_object_new_int64(spans[i].off + bad));
 			json_object_object_add(o, "expected_bytes", json_object_new_string(e));
 			json_object_object_add(o, "seen_bytes", json_object_new_string(s));
-			if (all)
+			/* The reason names the first span that differs, and the worst kind wins. */
+			if (all == SEEN_WANT || (one == SEEN_OTHER && all == SEEN_ALT))
 				snprintf(why, whylen, "device read %s at +0x%zx: expected %s [%s], saw [%s]",
-					 strcmp(seen, "other") ? (strcmp(seen, "zeros") ? "stale data (pattern A, the content before the write)"
-								       : "stale data (zeros: the shared zeropage)")
-							       : "wrong data",
+					 one == SEEN_ALT ? alt_words(alt) : "corrupt data (neither the old nor the new content)",
 					 spans[i].off + bad, cp_pattern_name(want), e, s);
-			all = false;
+			if (one > all)
+				all = one;
 		}
 		json_object_array_add(arr, o);
 	}
@@ -162,67 +179,136 @@ static void delta(struct check *c, const char *key, long now, long base)
 		json_object_object_add(c->res, key, json_object_new_int64(now - base));
 }
 
+/* A device read of every span into bufs; false (and verdict error) if the device failed. */
+static bool device_read(struct check *c, struct cp_span *spans, unsigned char *bufs)
+{
+	int err = observe(c, spans, bufs);
+
+	if (err)
+		cp_result_verdict(c->res, CP_V_ERROR, -err, "device read failed: %s", c->env.why);
+	return !err;
+}
+
+/* ro-pin-snapshot and ro-register: right after the pin the device reads the old content. */
+static void case_snapshot(struct check *c, struct cp_span *spans, unsigned char *bufs)
+{
+	char why[1024];
+
+	if (!device_read(c, spans, bufs))
+		return;
+	/* Nothing was written yet: anything but the old content is corrupt. */
+	if (judge(c, spans, c->buf.before, CP_PAT_B, why, sizeof(why)) == SEEN_WANT)
+		cp_result_verdict(c->res, CP_V_PASS, 0, "device read %s right after the R/O pin",
+				  cp_pattern_name(c->buf.before));
+	else
+		cp_result_fail(c->res, "corrupt", 0, "%s", why);
+	if (c->t->kase == CP_CASE_SNAPSHOT && !c->buf.read_only) {
+		/* A probe write after the read, only to learn how the pin left the entries. */
+		process_write(c);
+		set_mechanism(c);
+	}
+}
+
+/* ro-pin-reliable and file-intact: the process writes B after the pin, the device must read B. */
+static void case_reliable(struct check *c, struct cp_span *spans, unsigned char *bufs)
+{
+	enum seen seen;
+	const char *contra;
+	char why[1024];
+
+	process_write(c);
+	if (!device_read(c, spans, bufs)) {
+		set_mechanism(c);
+		return;
+	}
+	seen = judge(c, spans, CP_PAT_B, c->buf.before, why, sizeof(why));
+	set_mechanism(c);
+	if (c->t->kase == CP_CASE_FILE_INTACT)
+		/* The file decides this case; the device's view only goes into the reason. */
+		cp_result_verdict(c->res, CP_V_PASS, 0, "%s", seen == SEEN_WANT ? "device saw B" : why);
+	else if (seen == SEEN_WANT)
+		cp_result_verdict(c->res, CP_V_PASS, 0, "device read the data the process wrote after the R/O pin");
+	else if (seen == SEEN_OTHER)
+		cp_result_fail(c->res, "corrupt", 0, "%s", why);
+	else if (c->t->ops->no_kernel_pin)
+		cp_result_verdict(c->res, CP_V_HAZARD, 0,
+				  "%s: no kernel pin exists here (physical addresses handed to the device), so "
+				  "nothing breaks COW before the write: every kernel shows this", why);
+	else
+		cp_result_fail(c->res, "stale", 0,
+			       "%s: the R/O long-term pin is not reliable (the kernel kept the page it pinned "
+			       "while the write moved the process to a new one; fixed in Linux 6.2 by "
+			       "\"mm/gup: reliable R/O long-term pinning in COW mappings\")", why);
+	/* The device decides; a trace that disagrees is evidence against the trace. */
+	contra = seen == SEEN_OTHER ? NULL :
+		 cp_mechanism_contradiction(cp_result_mechanism(c->res), seen == SEEN_WANT);
+	if (contra && cp_result_mechanism(c->res) != CP_MECH_UNKNOWN) {
+		char r[2048];
+
+		json_object_object_add(c->ev, "contradiction", json_object_new_string(contra));
+		snprintf(r, sizeof(r), "%s [the page trace disagrees: %s]", cp_result_str(c->res, "reason"), contra);
+		json_object_object_add(c->res, "reason", json_object_new_string(r));
+	}
+}
+
+/*
+ * detects-stale, the positive control: after the pin the process's mapping is
+ * detached from the pinned pages (cp_backing_detach), the process writes B
+ * into new pages, and the device must still read the old content the pinned
+ * pages hold.  A consumer that reads the process's mapping instead of its
+ * pinned pages, or re-pins behind the harness's back, reads B and fails.
+ */
+static void case_detects_stale(struct check *c, struct cp_span *spans, unsigned char *bufs)
+{
+	const char *method = NULL;
+	char why[1024];
+	enum seen seen;
+	int err;
+
+	err = cp_backing_detach(&c->buf, &method, why, sizeof(why));
+	if (err) {
+		cp_result_verdict(c->res, CP_V_ERROR, -err, "detaching the mapping from the pinned pages: %s", why);
+		return;
+	}
+	json_object_object_add(c->ev, "detach", json_object_new_string(method));
+	process_write(c);
+	/* The pfns before and after show the write landed elsewhere: evidence, not the verdict. */
+	json_object_object_add(c->ev, "trace", cp_trace_json(&c->trace));
+	if (!device_read(c, spans, bufs))
+		return;
+	seen = judge(c, spans, c->buf.before, CP_PAT_B, why, sizeof(why));
+	if (seen == SEEN_WANT)
+		cp_result_verdict(c->res, CP_V_PASS, 0,
+				  "device read the pinned pages' old content (%s) after %s and the process's write of B",
+				  cp_pattern_name(c->buf.before), method);
+	else if (seen == SEEN_ALT)
+		cp_result_fail(c->res, "reads-mapping", 0,
+			       "%s after %s: the device did not read the pages it pinned (it read the process's "
+			       "mapping, or the pages were re-pinned)", why, method);
+	else
+		cp_result_fail(c->res, "corrupt", 0, "%s after %s", why, method);
+}
+
 /* Runs the case body once pinned; returns with the verdict set. */
 static void run_case(struct check *c)
 {
 	struct cp_span spans[CP_MAX_SPANS];
 	unsigned char *bufs = calloc(CP_MAX_SPANS, SPAN_LEN);
-	enum cp_case k = c->t->kase;
-	char why[1024];
-	int err;
 
 	if (!bufs) {
 		cp_result_verdict(c->res, CP_V_ERROR, ENOMEM, "out of memory");
 		return;
 	}
-	if (k == CP_CASE_SNAPSHOT || k == CP_CASE_REGISTER) {
-		err = observe(c, spans, bufs);
-		if (err) {
-			cp_result_verdict(c->res, CP_V_ERROR, -err, "device read failed: %s", c->env.why);
-		} else if (judge(c, spans, c->buf.before, why, sizeof(why))) {
-			cp_result_verdict(c->res, CP_V_PASS, 0, "device read %s right after the R/O pin",
-					  cp_pattern_name(c->buf.before));
-		} else {
-			cp_result_verdict(c->res, CP_V_FAIL, 0, "%s", why);
-		}
-		if (k == CP_CASE_SNAPSHOT && !c->buf.read_only) {
-			/* A probe write after the read, only to learn how the pin left the entries. */
-			process_write(c);
-			set_mechanism(c);
-		}
-		free(bufs);
-		return;
-	}
-	/* ro-pin-reliable and file-intact: the process writes B after the pin. */
-	process_write(c);
-	err = observe(c, spans, bufs);
-	if (err) {
-		cp_result_verdict(c->res, CP_V_ERROR, -err, "device read failed: %s", c->env.why);
-		set_mechanism(c);
-	} else {
-		bool saw_new = judge(c, spans, CP_PAT_B, why, sizeof(why));
-		const char *contra;
-
-		set_mechanism(c);
-		contra = cp_mechanism_contradiction(cp_result_mechanism(c->res), saw_new);
-		if (k == CP_CASE_FILE_INTACT)
-			/* The file decides this case; the device's view only goes into the reason. */
-			cp_result_verdict(c->res, CP_V_PASS, 0, "%s", saw_new ? "device saw B" : why);
-		else if (saw_new)
-			cp_result_verdict(c->res, CP_V_PASS, 0,
-					  "device read the data the process wrote after the R/O pin");
-		else if (c->t->ops->no_kernel_pin)
-			cp_result_verdict(c->res, CP_V_HAZARD, 0,
-					  "%s: no kernel pin exists here (physical addresses handed to the device), so "
-					  "nothing breaks COW before the write: every kernel shows this", why);
-		else
-			cp_result_verdict(c->res, CP_V_FAIL, 0,
-					  "%s: the R/O long-term pin is not reliable (the kernel kept the page it pinned "
-					  "while the write moved the process to a new one; fixed in Linux 6.2 by "
-					  "\"mm/gup: reliable R/O long-term pinning in COW mappings\")", why);
-		if (contra && cp_result_mechanism(c->res) != CP_MECH_UNKNOWN)
-			cp_result_verdict(c->res, CP_V_ERROR, 0, "the suite contradicts itself: %s (%s)",
-					  contra, json_object_get_string(json_object_object_get(c->res, "reason")));
+	switch (c->t->kase) {
+	case CP_CASE_SNAPSHOT:
+	case CP_CASE_REGISTER:
+		case_snapshot(c, spans, bufs);
+		break;
+	case CP_CASE_DETECTS_STALE:
+		case_detects_stale(c, spans, bufs);
+		break;
+	default:
+		case_reliable(c, spans, bufs);
 	}
 	free(bufs);
 }
@@ -240,7 +326,7 @@ static void file_intact(struct check *c)
 		cp_result_verdict(c->res, CP_V_ERROR, -bad, "reading the file back: %s", strerror(-bad));
 	} else if ((size_t)bad < c->buf.len) {
 		hex(s, sizeof(s), seen, sizeof(seen));
-		cp_result_verdict(c->res, CP_V_FAIL, 0,
+		cp_result_fail(c->res, "file-changed", 0,
 				  "the file changed at +0x%lx (saw [%s]): a private write reached the file", bad, s);
 	} else {
 		cp_result_verdict(c->res, CP_V_PASS, 0,
@@ -248,6 +334,8 @@ static void file_intact(struct check *c)
 				  "(%s)", cp_result_str(c->res, "reason"));
 	}
 }
+
+static void foll_pin_gate(struct check *c);
 
 static void teardown(struct check *c)
 {
@@ -267,11 +355,48 @@ static void teardown(struct check *c)
 		delta(c, "vm_pin_after_kb", after.vm_pin_kb, c->base.vm_pin_kb);
 		delta(c, "vm_lck_after_kb", after.vm_lck_kb, c->base.vm_lck_kb);
 		if (after.vm_pin_kb != c->base.vm_pin_kb || after.vm_lck_kb != c->base.vm_lck_kb)
-			cp_result_verdict(c->res, CP_V_FAIL, 0,
-					  "pin leak: VmPin %ld -> %ld kB, VmLck %ld -> %ld kB after unpin (was: %s)",
-					  c->base.vm_pin_kb, after.vm_pin_kb, c->base.vm_lck_kb, after.vm_lck_kb,
-					  json_object_get_string(json_object_object_get(c->res, "reason")));
+			cp_result_fail(c->res, "pin-leak", 0,
+				       "pin leak: VmPin %ld -> %ld kB, VmLck %ld -> %ld kB after unpin (was: %s)",
+				       c->base.vm_pin_kb, after.vm_pin_kb, c->base.vm_lck_kb, after.vm_lck_kb,
+				       json_object_get_string(json_object_object_get(c->res, "reason")));
 	}
+	foll_pin_gate(c);
+}
+
+/*
+ * Gate: as many FOLL_PIN references released as acquired since the test
+ * began, so consumers charged to neither VmPin nor VmLck (v4l2, gup_test)
+ * are held to it too.  The counters are system-wide: the run's tests are
+ * serial, and a release the kernel finishes asynchronously gets a bounded
+ * wait before it counts as a leak.
+ */
+static void foll_pin_gate(struct check *c)
+{
+	double deadline = cp_now_s() + (cp_wait_bound(&c->env) < 30 ? cp_wait_bound(&c->env) : 30);
+	struct cp_foll_pins now;
+	long long held;
+
+	if (c->foll_err) {
+		json_object_object_add(c->res, "foll_pin_gate", json_object_new_string(
+			"absent: /proc/vmstat has no nr_foll_pin_acquired/released (Linux 5.8+)"));
+		return;
+	}
+	do {
+		if (cp_foll_pins_read(&now))
+			return;
+		held = (now.acquired - c->foll.acquired) - (now.released - c->foll.released);
+		if (!held)
+			break;
+		usleep(50000);
+	} while (cp_now_s() < deadline);
+	json_object_object_add(c->res, "foll_pins_acquired", json_object_new_int64(now.acquired - c->foll.acquired));
+	json_object_object_add(c->res, "foll_pins_released", json_object_new_int64(now.released - c->foll.released));
+	if (held)
+		cp_result_fail(c->res, "pin-leak", 0,
+			       "pin leak: %lld FOLL_PIN references acquired during the test, %lld released "
+			       "(/proc/vmstat nr_foll_pin_*; was: %s)",
+			       now.acquired - c->foll.acquired, now.released - c->foll.released,
+			       cp_result_str(c->res, "reason"));
 }
 
 struct json_object *cp_check_run(const struct cp_test *t, const struct cp_settings *s)
@@ -288,6 +413,7 @@ struct json_object *cp_check_run(const struct cp_test *t, const struct cp_settin
 	c.ev = json_object_new_object();
 	cp_env_init(&c.env, s, t->ops);
 	cp_status_read(&c.base);
+	c.foll_err = cp_foll_pins_read(&c.foll);
 
 	err = cp_backing_setup(t->backing, len, ro, &s->backing, &c.buf, why, sizeof(why));
 	if (err) {
@@ -296,10 +422,17 @@ struct json_object *cp_check_run(const struct cp_test *t, const struct cp_settin
 		goto out;
 	}
 	json_object_object_add(c.ev, "backing", json_object_new_string(c.buf.verified));
+	if (t->kase == CP_CASE_DETECTS_STALE &&
+	    cp_backing_hugetlb_shortfall(&c.buf, 2 * (long)(c.buf.len / c.buf.page_size), why, sizeof(why))) {
+		/* The pin may unshare into one new huge page, the write after the detach into another. */
+		cp_result_verdict(c.res, CP_V_SKIP, ENOMEM, "backing %s: %s", cp_backing_name(t->backing), why);
+		goto out;
+	}
 	err = t->ops->open(&c.env, &c.ctx);
 	if (err) {
-		cp_result_verdict(c.res, err == -ENODEV ? CP_V_SKIP : CP_V_ERROR, -err,
-				  "%s: %s", t->ops->name, c.env.why);
+		/* The probe found the consumer present: a device that fails to open is an error. */
+		cp_result_verdict(c.res, CP_V_ERROR, -err, "%s: opening the device failed: %s", t->ops->name,
+				  c.env.why);
 		goto out;
 	}
 	c.opened = true;
@@ -321,9 +454,12 @@ struct json_object *cp_check_run(const struct cp_test *t, const struct cp_settin
 	}
 	/* Deltas are the pin's own: the consumer's set-up (bounce buffers, rings) is charged before. */
 	cp_status_read(&c.prepin);
-	cp_clear_soft_dirty();
+	c.trace.soft_dirty_err = -cp_clear_soft_dirty();
 	err = t->ops->pin_ro(&c.env, c.ctx, &c.pin);
-	if (err) {
+	if (err && c.env.harness_failed) {
+		cp_result_verdict(c.res, CP_V_ERROR, -err, "R/O pin not reached: %s", c.env.why);
+		goto out;
+	} else if (err) {
 		cp_result_verdict(c.res, CP_V_REFUSED, -err, "R/O registration refused: %s (%s)",
 				  strerror(-err), c.env.why);
 		goto out;

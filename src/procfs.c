@@ -64,6 +64,39 @@ char *cp_slurp(const char *path)
 	return buf;
 }
 
+static int vmstat_field(const char *text, const char *key, long long *v)
+{
+	size_t klen = strlen(key);
+
+	for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (!strncmp(p, key, klen) && p[klen] == ' ') {
+			char *end;
+
+			*v = strtoll(p + klen + 1, &end, 10);
+			return end == p + klen + 1 ? -EINVAL : 0;
+		}
+	return -ENOENT;
+}
+
+int cp_foll_pins_parse(const char *text, struct cp_foll_pins *p)
+{
+	int err = vmstat_field(text, "nr_foll_pin_acquired", &p->acquired);
+
+	return err ? err : vmstat_field(text, "nr_foll_pin_released", &p->released);
+}
+
+int cp_foll_pins_read(struct cp_foll_pins *p)
+{
+	char *text = cp_slurp("/proc/vmstat");
+	int err;
+
+	if (!text)
+		return -errno;
+	err = cp_foll_pins_parse(text, p);
+	free(text);
+	return err;
+}
+
 long cp_read_long(const char *path, long dflt)
 {
 	char buf[64], *end;

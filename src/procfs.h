@@ -21,6 +21,19 @@ struct cp_status {
 int cp_status_parse(const char *text, struct cp_status *st);
 int cp_status_read(struct cp_status *st);
 
+/*
+ * System-wide FOLL_PIN counters of /proc/vmstat (Linux 5.8+): every pin taken
+ * and released, whichever mm counter (if any) the consumer charges.
+ */
+struct cp_foll_pins {
+	long long acquired;	/* nr_foll_pin_acquired */
+	long long released;	/* nr_foll_pin_released */
+};
+
+/* Parse /proc/vmstat text: 0, or -ENOENT when a counter is missing. */
+int cp_foll_pins_parse(const char *text, struct cp_foll_pins *p);
+int cp_foll_pins_read(struct cp_foll_pins *p);
+
 /* pagemap entry bits (Documentation/admin-guide/mm/pagemap.rst) */
 #define PM_PRESENT	(1ull << 63)
 #define PM_SWAP		(1ull << 62)

@@ -48,6 +48,15 @@ void cp_tap_result(FILE *f, int num, struct json_object *res, const char *todo)
 	one_line(line, sizeof(line), reason);
 	switch (v) {
 	case CP_V_PASS:
+		if (todo) {
+			char t[512];
+
+			/* An expected failure that passed: meson's UNEXPECTEDPASS. */
+			one_line(t, sizeof(t), todo);
+			fprintf(f, "ok %d %s # TODO %s\n", num, name, t);
+			cp_tap_diag(f, "unexpected pass (declared expected: %s): %s", todo, reason);
+			break;
+		}
 		fprintf(f, "ok %d %s\n", num, name);
 		cp_tap_diag(f, "%s", reason);
 		break;
@@ -67,7 +76,10 @@ void cp_tap_result(FILE *f, int num, struct json_object *res, const char *todo)
 		} else {
 			fprintf(f, "not ok %d %s\n", num, name);
 		}
-		cp_tap_diag(f, "%s: %s", cp_verdict_name(v), reason);
+		if (cp_result_str(res, "fail_kind"))
+			cp_tap_diag(f, "%s (%s): %s", cp_verdict_name(v), cp_result_str(res, "fail_kind"), reason);
+		else
+			cp_tap_diag(f, "%s: %s", cp_verdict_name(v), reason);
 	}
 	if (mech)
 		cp_tap_diag(f, "mechanism: %s (%s)", mech, cp_result_str(res, "mechanism_why"));

@@ -44,15 +44,13 @@ struct json_object *cp_result_new(const struct cp_test *t)
 	return r;
 }
 
-void cp_result_verdict(struct json_object *res, enum cp_verdict v, int err, const char *fmt, ...)
+static void set_verdict(struct json_object *res, enum cp_verdict v, int err, const char *fmt, va_list ap)
 {
 	char reason[2048];
-	va_list ap;
 
-	va_start(ap, fmt);
 	vsnprintf(reason, sizeof(reason), fmt, ap);
-	va_end(ap);
 	json_object_object_add(res, "verdict", json_object_new_string(verdict_names[v]));
+	json_object_object_del(res, "fail_kind");
 	json_object_object_add(res, "reason", json_object_new_string(reason));
 	if (err) {
 		json_object_object_add(res, "errno", json_object_new_int(err));
@@ -61,6 +59,25 @@ void cp_result_verdict(struct json_object *res, enum cp_verdict v, int err, cons
 		json_object_object_add(res, "errno", json_object_new_int(0));
 		json_object_object_del(res, "errno_name");
 	}
+}
+
+void cp_result_verdict(struct json_object *res, enum cp_verdict v, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	set_verdict(res, v, err, fmt, ap);
+	va_end(ap);
+}
+
+void cp_result_fail(struct json_object *res, const char *kind, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	set_verdict(res, CP_V_FAIL, err, fmt, ap);
+	va_end(ap);
+	json_object_object_add(res, "fail_kind", json_object_new_string(kind));
 }
 
 const char *cp_result_str(struct json_object *res, const char *key)

@@ -25,6 +25,14 @@ struct json_object *cp_result_new(const struct cp_test *t);
 /* Set verdict, errno (positive, 0 = none) and reason. */
 void cp_result_verdict(struct json_object *res, enum cp_verdict v, int err, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/*
+ * Set verdict fail with its kind: "stale" (the old content, or the zeropage's
+ * zeros), "corrupt" (neither old nor new), "reads-mapping" (a positive control
+ * read the process's new page instead of the pinned one), or a gate:
+ * "pin-leak", "kernel-log", "timeout", "crash", "file-changed".
+ */
+void cp_result_fail(struct json_object *res, const char *kind, int err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 enum cp_verdict cp_result_get_verdict(struct json_object *res);
 void cp_result_set_mechanism(struct json_object *res, const char *mech, const char *why);
 enum cp_mechanism cp_result_mechanism(struct json_object *res);

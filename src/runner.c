@@ -84,6 +84,12 @@ int cp_plan_build(const struct cp_run_opts *o, struct cp_plan *p)
 				snprintf(e->name, sizeof(e->name), "%s.%s.%s", ops->name, cp_backing_name(b),
 					 cp_case_name(k));
 				snprintf(e->skip, sizeof(e->skip), "%s", why);
+				if (!why[0] && k == CP_CASE_DETECTS_STALE && ops->no_kernel_pin)
+					/* Nothing holds the pages: once detached they may be reused by anyone. */
+					snprintf(e->skip, sizeof(e->skip),
+						 "not applicable: %s takes no kernel pin, so the detached pages are free "
+						 "and may be reused; there is no pinned content for the device to read",
+						 ops->name);
 			}
 		}
 	}
@@ -199,12 +205,12 @@ static struct json_object *run_child(const struct cp_plan_entry *e, const struct
 
 		res = cp_result_new(&t);
 		if (timed_out)
-			cp_result_verdict(res, CP_V_FAIL, ETIMEDOUT, "timeout: no result after %.0f s (--timeout)",
+			cp_result_fail(res, "timeout", ETIMEDOUT, "timeout: no result after %.0f s (--timeout)",
 					  s->timeout_s);
 		else if (interrupted)
 			cp_result_verdict(res, CP_V_ERROR, EINTR, "interrupted by signal %d", (int)interrupted);
 		else if (WIFSIGNALED(status))
-			cp_result_verdict(res, CP_V_FAIL, 0, "test process crashed: signal %d (%s)",
+			cp_result_fail(res, "crash", 0, "test process crashed: signal %d (%s)",
 					  WTERMSIG(status), strsignal(WTERMSIG(status)));
 		else
 			cp_result_verdict(res, CP_V_ERROR, 0, "test process gave no result (exit status %d)",
@@ -246,7 +252,7 @@ static struct json_object *run_one(const struct cp_run_opts *o, const struct cp_
 	json_object_object_add(res, "duration_ms", json_object_new_int64((cp_now_s() - t0) * 1000));
 	hits = json_object_new_array();
 	if (cp_kmsg_scan(&kmsg, hits)) {
-		cp_result_verdict(res, CP_V_FAIL, 0, "kernel log during the test: %s (was: %s: %s)",
+		cp_result_fail(res, "kernel-log", 0, "kernel log during the test: %s (was: %s: %s)",
 				  json_object_get_string(json_object_array_get_idx(hits, 0)),
 				  cp_result_str(res, "verdict"), cp_result_str(res, "reason"));
 		json_object_object_add(res, "dmesg", hits);
@@ -282,13 +288,19 @@ int cp_run(const struct cp_run_opts *o)
 		enum cp_verdict v = cp_result_get_verdict(res);
 		const char *todo = NULL;
 
-		if (v == CP_V_FAIL || v == CP_V_REFUSED || v == CP_V_ERROR) {
+		/*
+		 * --expect covers failures of the kernel only: a refusal, an error or a
+		 * skip is never "expected".  An expected failure that passes is an
+		 * unexpected pass (TAP "ok ... # TODO"), which fails the run.
+		 */
+		if (v == CP_V_FAIL || v == CP_V_PASS)
 			todo = expected(o, plan.e[i].name);
-			if (todo)
-				json_object_object_add(res, "expected_failure", json_object_new_string(todo));
-			else
-				bad++;
-		}
+		if (todo)
+			json_object_object_add(res, v == CP_V_FAIL ? "expected_failure" : "unexpected_pass",
+					       json_object_new_string(todo));
+		if ((v == CP_V_FAIL && !todo) || (v == CP_V_PASS && todo) || v == CP_V_REFUSED ||
+		    v == CP_V_ERROR)
+			bad++;
 		if (tap)
 			cp_tap_result(tap, i + 1, res, todo);
 		cp_report_add(doc, res);

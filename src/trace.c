@@ -120,6 +120,12 @@ enum cp_mechanism cp_classify(const struct cp_trace *t, char *why, size_t whylen
 		snprintf(why, whylen, "nothing traced");
 		return m;
 	}
+	if (t->soft_dirty_err) {
+		/* Without the reset, a soft-dirty bit may be older than the pin: no guess. */
+		snprintf(why, whylen, "soft-dirty bits could not be reset before the pin (clear_refs: %s)",
+			 strerror(t->soft_dirty_err));
+		return m;
+	}
 	for (int i = 0; i < t->n; i++) {
 		char one[256];
 		enum cp_mechanism k = classify_one(t, i, one, sizeof(one));

@@ -37,6 +37,7 @@ struct cp_trace {
 	bool hugetlb;		/* soft-dirty is not reported for hugetlb */
 	long write_faults;	/* minor faults taken by the process's write; -1 = no write */
 	int written_pages;	/* distinct pages that write touched */
+	int soft_dirty_err;	/* errno of the soft-dirty reset before the pin, 0 = reset */
 };
 
 enum cp_mechanism {

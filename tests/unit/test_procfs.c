@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Parsers of kernel text: /proc/self/status, smaps, /dev/kmsg records. */
+#include <errno.h>
 #include <string.h>
 
 #include "kmsg.h"
@@ -31,7 +32,7 @@ int main(void)
 	char text[128];
 	int level;
 
-	utap_plan(16);
+	utap_plan(19);
 	ok(!cp_status_parse(status, &st), "status parses");
 	ok(st.vm_pin_kb == 2048 && st.vm_lck_kb == 8 && st.vm_rss_kb == 1234, "VmPin/VmLck/VmRSS values");
 	ok(cp_status_parse("Name:\tx\n", &st) && st.vm_pin_kb == -1, "missing fields read as -1, error");
@@ -50,5 +51,14 @@ int main(void)
 	ok(!cp_kmsg_is_bad("rdma_rxe: loaded"), "ordinary line is fine");
 	ok(cp_kmsg_parse("garbage", 7, &level, text, sizeof(text)) < 0, "kmsg garbage rejected");
 	ok(cp_kmsg_parse("x,1;y", 5, &level, text, sizeof(text)) < 0, "kmsg bad priority rejected");
+	{
+		struct cp_foll_pins fp = { 0 };
+
+		ok(!cp_foll_pins_parse("nr_free_pages 5\nnr_foll_pin_acquired 120\nnr_foll_pin_released 118\n", &fp) &&
+		   fp.acquired == 120 && fp.released == 118, "vmstat: FOLL_PIN counters");
+		ok(cp_foll_pins_parse("nr_foll_pin_acquired 1\n", &fp) == -ENOENT, "vmstat: missing released counter");
+		ok(cp_foll_pins_parse("xnr_foll_pin_acquired 1\nnr_foll_pin_released 1\n", &fp) == -ENOENT,
+		   "vmstat: a longer key is not the counter");
+	}
 	return utap_done();
 }

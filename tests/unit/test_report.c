@@ -19,7 +19,7 @@ int main(void)
 	size_t len;
 	FILE *f;
 
-	utap_plan(7);
+	utap_plan(10);
 	ok(!cp_plan_build(&o, &plan) && plan.n > 0, "plan has %d tests", plan.n);
 	for (int i = 0; i < plan.n; i++) {
 		badname += fnmatch("*.*.*", plan.e[i].name, 0) != 0;
@@ -49,6 +49,25 @@ int main(void)
 	json_object_put(back);
 	json_object_put(doc);
 	free(txt);
+
+	/* TAP lines: an expected failure is TODO; one that passes is meson's UNEXPECTEDPASS. */
+	res = cp_result_new(&plan.e[0].t);
+	cp_result_fail(res, "stale", 0, "device read stale data");
+	f = open_memstream(&txt, &len);
+	cp_tap_result(f, 1, res, "6.1 lacks the fix");
+	fclose(f);
+	ok(!strncmp(txt, "not ok 1 ", 9) && strstr(txt, " # TODO 6.1 lacks the fix\n") &&
+	   strstr(txt, "fail (stale)"), "expected failure: not ok # TODO, with its fail kind");
+	free(txt);
+	ok(!strcmp(cp_result_str(res, "fail_kind"), "stale"), "fail carries its kind");
+	cp_result_verdict(res, CP_V_PASS, 0, "device read B");
+	f = open_memstream(&txt, &len);
+	cp_tap_result(f, 2, res, "6.1 lacks the fix");
+	fclose(f);
+	ok(!strncmp(txt, "ok 2 ", 5) && strstr(txt, " # TODO 6.1 lacks the fix\n") &&
+	   !cp_result_str(res, "fail_kind"), "expected failure that passed: ok # TODO (unexpected pass), no fail kind");
+	free(txt);
+	json_object_put(res);
 	cp_plan_free(&plan);
 	return utap_done();
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The mechanism classifier on recorded traces, one per class, and its contradiction check. */
+#include <errno.h>
 #include <string.h>
 
 #include "procfs.h"
@@ -33,7 +34,7 @@ int main(void)
 {
 	struct cp_trace mixed;
 
-	utap_plan(14);
+	utap_plan(15);
 	/* 6.12 rxe/vfio: pin moved the page, entry clean, write faulted once */
 	ok(classify(one(P(0x10), P(0x20), P(0x20), true, false, 1)) == CP_MECH_UNSHARE, "unshare-at-pin");
 	/* 6.1 rxe: FOLL_FORCE|FOLL_WRITE: moved and soft-dirty */
@@ -54,6 +55,13 @@ int main(void)
 	   "unknown without PFNs");
 	ok(classify(one(P(0x10), P(0x20), 0, true, true, -1)) == CP_MECH_UNKNOWN,
 	   "hugetlb without a write: unknown");
+	{
+		/* The same forced-write trace, but clear_refs failed: the soft-dirty bit may predate the pin. */
+		struct cp_trace t = one(P(0x10), P(0x20) | SD, P(0x20) | SD, true, false, 1);
+
+		t.soft_dirty_err = EACCES;
+		ok(classify(t) == CP_MECH_UNKNOWN, "unknown when the soft-dirty reset failed");
+	}
 	mixed = one(P(0x10), P(0x20), P(0x20), true, false, 2);
 	mixed.n = 2;
 	mixed.off[1] = 4096;

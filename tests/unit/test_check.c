@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The check procedure's verdicts, with test-double devices instead of real
+ * consumers: each double misbehaves in one known way and the verdict (and
+ * fail kind) it must get is fixed.  This is how every branch of the judge can
+ * be seen to fail: a device that reads the process's mapping can never pass
+ * detects-stale, a device that holds the old pages can never pass
+ * ro-pin-reliable, garbage is "corrupt", and a harness failure in pin_ro is an
+ * error, never a refusal.  These doubles never leave tests/unit.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "result.h"
+#include "utap.h"
+
+enum behaviour { HOLDS_OLD, READS_MAPPING, GARBAGE, REFUSES, HARNESS_FAILS, OPEN_FAILS };
+
+struct dbl {
+	enum behaviour how;
+	unsigned char *copy;	/* HOLDS_OLD: the content at pin time, as pinned pages keep it */
+};
+
+static enum behaviour next_how;
+
+static int dbl_probe(struct cp_env *env)
+{
+	return 0;
+}
+
+static int dbl_open(struct cp_env *env, void **ctx)
+{
+	struct dbl *d = calloc(1, sizeof(*d));
+
+	if (!d)
+		return -ENOMEM;
+	d->how = next_how;
+	*ctx = d;
+	if (d->how == OPEN_FAILS) {
+		cp_why(env, "double: device present but fails to open");
+		return -ENODEV;
+	}
+	return 0;
+}
+
+static int dbl_pin(struct cp_env *env, void *ctx, struct cp_pin *pin)
+{
+	struct dbl *d = ctx;
+
+	if (d->how == REFUSES) {
+		cp_why(env, "double: the registration call said EFAULT");
+		return -EFAULT;
+	}
+	if (d->how == HARNESS_FAILS) {
+		cp_why_error(env, "double: scratch mmap failed before the registration call");
+		return -ENOMEM;
+	}
+	d->copy = malloc(pin->len);
+	if (!d->copy) {
+		cp_why_error(env, "out of memory");
+		return -ENOMEM;
+	}
+	memcpy(d->copy, pin->buf, pin->len);
+	return 0;
+}
+
+static int dbl_observe(struct cp_env *env, void *ctx, struct cp_pin *pin, struct cp_span *spans, int n)
+{
+	struct dbl *d = ctx;
+
+	for (int i = 0; i < n; i++) {
+		if (d->how == HOLDS_OLD)
+			memcpy(spans[i].out, d->copy + spans[i].off, spans[i].len);
+		else if (d->how == READS_MAPPING)
+			memcpy(spans[i].out, (unsigned char *)pin->buf + spans[i].off, spans[i].len);
+		else
+			memset(spans[i].out, 0x5a, spans[i].len);
+	}
+	return 0;
+}
+
+static void dbl_unpin(struct cp_env *env, void *ctx, struct cp_pin *pin)
+{
+	struct dbl *d = ctx;
+
+	free(d->copy);
+	d->copy = NULL;
+}
+
+static void dbl_close(struct cp_env *env, void *ctx)
+{
+	free(ctx);
+}
+
+static const struct consumer_ops pinned = {
+	.name = "double", .summary = "test double", .cases = CP_CASES_ALL,
+	.probe = dbl_probe, .open = dbl_open, .pin_ro = dbl_pin, .observe = dbl_observe,
+	.unpin = dbl_unpin, .close = dbl_close,
+};
+
+static const struct consumer_ops unpinned = {
+	.name = "double-nopin", .summary = "test double without a kernel pin", .cases = CP_CASES_ALL,
+	.no_kernel_pin = true,
+	.probe = dbl_probe, .open = dbl_open, .pin_ro = dbl_pin, .observe = dbl_observe,
+	.unpin = dbl_unpin, .close = dbl_close,
+};
+
+static const struct {
+	const struct consumer_ops *ops;
+	enum behaviour how;
+	enum cp_backing_id backing;
+	enum cp_case kase;
+	const char *verdict, *fail_kind;
+} table[] = {
+	{ &pinned, HOLDS_OLD, CP_B_ANON, CP_CASE_SNAPSHOT, "pass", NULL },
+	{ &pinned, HOLDS_OLD, CP_B_ANON, CP_CASE_RELIABLE, "fail", "stale" },
+	{ &pinned, HOLDS_OLD, CP_B_ANON, CP_CASE_DETECTS_STALE, "pass", NULL },
+	{ &pinned, HOLDS_OLD, CP_B_SHARED_MEMFD, CP_CASE_DETECTS_STALE, "pass", NULL },
+	{ &pinned, READS_MAPPING, CP_B_ANON, CP_CASE_RELIABLE, "pass", NULL },
+	{ &pinned, READS_MAPPING, CP_B_ANON, CP_CASE_DETECTS_STALE, "fail", "reads-mapping" },
+	{ &pinned, READS_MAPPING, CP_B_SHARED_MEMFD, CP_CASE_DETECTS_STALE, "fail", "reads-mapping" },
+	{ &pinned, GARBAGE, CP_B_ANON, CP_CASE_SNAPSHOT, "fail", "corrupt" },
+	{ &pinned, GARBAGE, CP_B_ANON, CP_CASE_RELIABLE, "fail", "corrupt" },
+	{ &pinned, GARBAGE, CP_B_ANON, CP_CASE_DETECTS_STALE, "fail", "corrupt" },
+	{ &unpinned, HOLDS_OLD, CP_B_ANON, CP_CASE_RELIABLE, "hazard", NULL },
+	{ &unpinned, GARBAGE, CP_B_ANON, CP_CASE_RELIABLE, "fail", "corrupt" },
+	{ &pinned, REFUSES, CP_B_ANON, CP_CASE_RELIABLE, "refused", NULL },
+	{ &pinned, HARNESS_FAILS, CP_B_ANON, CP_CASE_RELIABLE, "error", NULL },
+	{ &pinned, OPEN_FAILS, CP_B_ANON, CP_CASE_RELIABLE, "error", NULL },
+};
+
+static const char *const how_names[] = {
+	"holds-old", "reads-mapping", "garbage", "refuses", "harness-fails", "open-fails",
+};
+
+int main(void)
+{
+	struct cp_settings s = { .backing.tmpdir = "/var/tmp", .timeout_s = 20 };
+	int n = sizeof(table) / sizeof(table[0]);
+
+	utap_plan(n);
+	for (int i = 0; i < n; i++) {
+		struct cp_test t = { .ops = table[i].ops, .backing = table[i].backing, .kase = table[i].kase };
+		struct json_object *r;
+		const char *v, *kind;
+
+		next_how = table[i].how;
+		r = cp_check_run(&t, &s);
+		v = cp_result_str(r, "verdict");
+		kind = cp_result_str(r, "fail_kind");
+		if (!strcmp(v, "skip"))
+			/* Only the backing can be absent here (no root: no pagemap PFNs). */
+			skip(cp_result_str(r, "reason"), "%s %s.%s.%s", how_names[table[i].how], t.ops->name,
+			     cp_backing_name(t.backing), cp_case_name(t.kase));
+		else
+			ok(!strcmp(v, table[i].verdict) &&
+			   !strcmp(kind ? kind : "-", table[i].fail_kind ? table[i].fail_kind : "-"),
+			   "%s %s.%s.%s: %s%s%s (%s)", how_names[table[i].how], t.ops->name,
+			   cp_backing_name(t.backing), cp_case_name(t.kase), v, kind ? " " : "", kind ? kind : "",
+			   cp_result_str(r, "reason"));
+		json_object_put(r);
+	}
+	return utap_done();
+}
