@@ -368,7 +368,9 @@ static void teardown(struct check *c)
  * began, so consumers charged to neither VmPin nor VmLck (v4l2, gup_test)
  * are held to it too.  The counters are system-wide: the run's tests are
  * serial, and a release the kernel finishes asynchronously gets a bounded
- * wait before it counts as a leak.
+ * wait before it counts as a leak.  Pins other users take and drop meanwhile
+ * (the lab's 9p root) can only hide a leak as small as theirs, never invent one
+ * that outlives the wait.
  */
 static void foll_pin_gate(struct check *c)
 {
@@ -385,13 +387,20 @@ static void foll_pin_gate(struct check *c)
 		if (cp_foll_pins_read(&now))
 			return;
 		held = (now.acquired - c->foll.acquired) - (now.released - c->foll.released);
-		if (!held)
+		/*
+		 * More released than acquired is someone else's pin ending during
+		 * the test (9p's zero-copy I/O pins user pages too): not ours.
+		 */
+		if (held <= 0)
 			break;
 		usleep(50000);
 	} while (cp_now_s() < deadline);
 	json_object_object_add(c->res, "foll_pins_acquired", json_object_new_int64(now.acquired - c->foll.acquired));
 	json_object_object_add(c->res, "foll_pins_released", json_object_new_int64(now.released - c->foll.released));
-	if (held)
+	if (!now.exact)
+		json_object_object_add(c->res, "foll_pin_gate", json_object_new_string(
+			"approximate: /proc/sys/vm/stat_refresh not writable (needs root), per-CPU deltas unfolded"));
+	if (held > 0)
 		cp_result_fail(c->res, "pin-leak", 0,
 			       "pin leak: %lld FOLL_PIN references acquired during the test, %lld released "
 			       "(/proc/vmstat nr_foll_pin_*; was: %s)",

@@ -87,9 +87,11 @@ int cp_foll_pins_parse(const char *text, struct cp_foll_pins *p)
 
 int cp_foll_pins_read(struct cp_foll_pins *p)
 {
-	char *text = cp_slurp("/proc/vmstat");
+	char *text;
 	int err;
 
+	p->exact = !cp_write_text("/proc/sys/vm/stat_refresh", "1");
+	text = cp_slurp("/proc/vmstat");
 	if (!text)
 		return -errno;
 	err = cp_foll_pins_parse(text, p);

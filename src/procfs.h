@@ -28,10 +28,16 @@ int cp_status_read(struct cp_status *st);
 struct cp_foll_pins {
 	long long acquired;	/* nr_foll_pin_acquired */
 	long long released;	/* nr_foll_pin_released */
+	bool exact;		/* per-CPU deltas were folded in first (root) */
 };
 
 /* Parse /proc/vmstat text: 0, or -ENOENT when a counter is missing. */
 int cp_foll_pins_parse(const char *text, struct cp_foll_pins *p);
+/*
+ * Read them exactly: node counters keep per-CPU deltas that /proc/vmstat
+ * shows only once folded (every second or so), so a one-page leak would be
+ * invisible; writing /proc/sys/vm/stat_refresh (root) folds them first.
+ */
 int cp_foll_pins_read(struct cp_foll_pins *p);
 
 /* pagemap entry bits (Documentation/admin-guide/mm/pagemap.rst) */

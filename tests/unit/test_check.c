@@ -9,14 +9,16 @@
  * error, never a refusal.  These doubles never leave tests/unit.
  */
 #include <errno.h>
+#include <liburing.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 
 #include "check.h"
 #include "result.h"
 #include "utap.h"
 
-enum behaviour { HOLDS_OLD, READS_MAPPING, GARBAGE, REFUSES, HARNESS_FAILS, OPEN_FAILS };
+enum behaviour { HOLDS_OLD, READS_MAPPING, GARBAGE, REFUSES, HARNESS_FAILS, OPEN_FAILS, LEAKS_PIN };
 
 struct dbl {
 	enum behaviour how;
@@ -24,6 +26,10 @@ struct dbl {
 };
 
 static enum behaviour next_how;
+/* LEAKS_PIN: an io_uring whose registered buffer (a FOLL_PIN) outlives the test. */
+static struct io_uring leaked_ring;
+static bool leaked;
+static unsigned char leak_page[4096] __attribute__((aligned(4096)));
 
 static int dbl_probe(struct cp_env *env)
 {
@@ -57,6 +63,15 @@ static int dbl_pin(struct cp_env *env, void *ctx, struct cp_pin *pin)
 		cp_why_error(env, "double: scratch mmap failed before the registration call");
 		return -ENOMEM;
 	}
+	if (d->how == LEAKS_PIN && !leaked) {
+		struct iovec iov = { .iov_base = leak_page, .iov_len = sizeof(leak_page) };
+
+		if (io_uring_queue_init(4, &leaked_ring, 0) == 0) {
+			leaked = true;
+			if (io_uring_register_buffers(&leaked_ring, &iov, 1))
+				cp_diag(env, "double: io_uring_register_buffers failed");
+		}
+	}
 	d->copy = malloc(pin->len);
 	if (!d->copy) {
 		cp_why_error(env, "out of memory");
@@ -71,7 +86,7 @@ static int dbl_observe(struct cp_env *env, void *ctx, struct cp_pin *pin, struct
 	struct dbl *d = ctx;
 
 	for (int i = 0; i < n; i++) {
-		if (d->how == HOLDS_OLD)
+		if (d->how == HOLDS_OLD || d->how == LEAKS_PIN)
 			memcpy(spans[i].out, d->copy + spans[i].off, spans[i].len);
 		else if (d->how == READS_MAPPING)
 			memcpy(spans[i].out, (unsigned char *)pin->buf + spans[i].off, spans[i].len);
@@ -129,10 +144,11 @@ static const struct {
 	{ &pinned, REFUSES, CP_B_ANON, CP_CASE_RELIABLE, "refused", NULL },
 	{ &pinned, HARNESS_FAILS, CP_B_ANON, CP_CASE_RELIABLE, "error", NULL },
 	{ &pinned, OPEN_FAILS, CP_B_ANON, CP_CASE_RELIABLE, "error", NULL },
+	{ &pinned, LEAKS_PIN, CP_B_ANON, CP_CASE_SNAPSHOT, "fail", "pin-leak" },
 };
 
 static const char *const how_names[] = {
-	"holds-old", "reads-mapping", "garbage", "refuses", "harness-fails", "open-fails",
+	"holds-old", "reads-mapping", "garbage", "refuses", "harness-fails", "open-fails", "leaks-pin",
 };
 
 int main(void)
@@ -150,7 +166,14 @@ int main(void)
 		r = cp_check_run(&t, &s);
 		v = cp_result_str(r, "verdict");
 		kind = cp_result_str(r, "fail_kind");
-		if (!strcmp(v, "skip"))
+		if (table[i].how == LEAKS_PIN && !leaked)
+			skip("io_uring unavailable here", "leaks-pin: the FOLL_PIN gate");
+		else if (table[i].how == LEAKS_PIN)
+			/* VmPin catches it too: the reason must name the FOLL_PIN counters as well. */
+			ok(!strcmp(v, "fail") && kind && !strcmp(kind, "pin-leak") &&
+			   strstr(cp_result_str(r, "reason"), "FOLL_PIN references"),
+			   "leaks-pin: %s %s (%s)", v, kind ? kind : "", cp_result_str(r, "reason"));
+		else if (!strcmp(v, "skip"))
 			/* Only the backing can be absent here (no root: no pagemap PFNs). */
 			skip(cp_result_str(r, "reason"), "%s %s.%s.%s", how_names[table[i].how], t.ops->name,
 			     cp_backing_name(t.backing), cp_case_name(t.kase));
@@ -162,5 +185,7 @@ int main(void)
 			   cp_result_str(r, "reason"));
 		json_object_put(r);
 	}
+	if (leaked)
+		io_uring_queue_exit(&leaked_ring);
 	return utap_done();
 }
