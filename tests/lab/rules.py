@@ -13,6 +13,7 @@ too (it would otherwise constrain nothing, silently).
 import collections
 import errno
 import fnmatch
+import functools
 
 VERDICTS = {"pass", "fail", "skip", "refused", "error", "hazard"}
 # Verdicts that come from a device read: only they carry a mechanism.
@@ -35,10 +36,14 @@ class Rule(collections.namedtuple("Rule", "kernel globs verdicts quant text")):
 
 	def matches(self, r, only=None):
 		"""A name matching some glob (or the glob `only`) and no !glob."""
-		n = r["name"]
-		return any(fnmatch.fnmatchcase(n, g) for g in ([only] if only else self.globs)
-			   if g[0] != "!") and \
-			not any(fnmatch.fnmatchcase(n, g[1:]) for g in self.globs if g[0] == "!")
+		return _matches(tuple(self.globs), r["name"], only)
+
+
+@functools.lru_cache(maxsize=None)	# the mutation test judges ~1000 reports
+def _matches(globs, n, only):
+	return any(fnmatch.fnmatchcase(n, g) for g in ([only] if only else globs)
+		   if g[0] != "!") and \
+		not any(fnmatch.fnmatchcase(n, g[1:]) for g in globs if g[0] == "!")
 
 
 def parse(path):
