@@ -108,14 +108,17 @@ static int gup_open(struct cp_env *env, void **ctxp, uint32_t flags)
 	struct gup_ctx *ctx = calloc(1, sizeof(*ctx));
 	int err;
 
-	if (!ctx)
+	if (!ctx) {
+		cp_why(env, "out of memory");
 		return -ENOMEM;
+	}
+	/* The probe found it: failing to open it now is an error, not absence. */
 	ctx->fd = open(GUP_TEST_PATH, O_RDWR | O_CLOEXEC);
 	if (ctx->fd < 0) {
 		err = errno;
 		cp_why(env, "open " GUP_TEST_PATH ": %s", strerror(err));
 		free(ctx);
-		return err == ENOENT ? -ENODEV : -err;
+		return -err;
 	}
 	ctx->flags = flags;
 	json_object_object_add(cp_evidence(env), "gup_test",
@@ -152,7 +155,7 @@ static int gup_pin_ro(struct cp_env *env, void *ctxv, struct cp_pin *pin)
 
 	/* The kernel says EINVAL for these too; say it here, where it is clear why. */
 	if ((args.addr | args.size) % page || !args.size) {
-		cp_why(env, "buffer %p+%zu is not page aligned", pin->buf, pin->len);
+		cp_why_error(env, "buffer %p+%zu is not page aligned", pin->buf, pin->len);
 		return -EINVAL;
 	}
 	/* The scratch copy comes first: its page faults must not follow the pin. */
@@ -161,8 +164,8 @@ static int gup_pin_ro(struct cp_env *env, void *ctxv, struct cp_pin *pin)
 	if (ctx->copy == MAP_FAILED) {
 		err = errno;
 		ctx->copy = NULL;
-		cp_why(env, "mmap of a %zu-byte scratch buffer for PIN_LONGTERM_TEST_READ: %s",
-		       pin->len, strerror(err));
+		cp_why_error(env, "mmap of a %zu-byte scratch buffer for PIN_LONGTERM_TEST_READ: %s",
+			     pin->len, strerror(err));
 		return -err;
 	}
 	ctx->copy_len = pin->len;

@@ -26,13 +26,15 @@ static int uring_probe(struct cp_env *env)
 	struct io_uring ring;
 	int err = io_uring_queue_init(2, &ring, 0);
 
-	if (err) {
+	/* Only these say io_uring is absent here; open() reports any other failure as an error. */
+	if (err == -EPERM || err == -ENOSYS) {
 		cp_why(env, "io_uring_setup failed: %s%s", strerror(-err),
 		       err == -EPERM ? " (io_uring disabled: sysctl kernel.io_uring_disabled=0)" :
-		       err == -ENOSYS ? " (kernel built without CONFIG_IO_URING)" : "");
+		       " (kernel built without CONFIG_IO_URING)");
 		return err;
 	}
-	io_uring_queue_exit(&ring);
+	if (!err)
+		io_uring_queue_exit(&ring);
 	return 0;
 }
 
@@ -41,8 +43,10 @@ static int uring_open(struct cp_env *env, void **ctxp)
 	struct uring_ctx *c = calloc(1, sizeof(*c));
 	int err;
 
-	if (!c)
+	if (!c) {
+		cp_why(env, "out of memory");
 		return -ENOMEM;
+	}
 	c->sink = memfd_create("cowpin-uring-sink", MFD_CLOEXEC);
 	if (c->sink < 0) {
 		err = -errno;

@@ -226,10 +226,11 @@ static void measure(struct ml *m, struct json_object *e, const struct consumer_o
 			cp_ml_entry_status(e, CP_ML_ERROR, EINTR, "interrupted by signal %d", (int)interrupted);
 		else if (a.timed_out || a.signal)
 			cp_ml_entry_status(e, CP_ML_ERROR, a.err, "%s", a.why);
-		else if (a.stage == CP_ML_PIN && a.nsamples == 0)
+		else if (a.stage == CP_ML_PIN && a.nsamples == 0 && !a.harness_failed)
 			cp_ml_entry_status(e, CP_ML_REFUSED, a.err, "the R/O registration failed without a limit: %s",
 					   a.why);
-		else if ((a.stage == CP_ML_OPEN && a.err == -ENODEV) || a.stage == CP_ML_BACKING)
+		else if (a.stage == CP_ML_BACKING)
+			/* The probe found the consumer present: only the backing can be absent now. */
 			cp_ml_entry_status(e, CP_ML_SKIP, a.err, "%s", a.why);
 		else
 			cp_ml_entry_status(e, CP_ML_ERROR, a.err, "%s failed: %s", cp_ml_stage_name(a.stage), a.why);

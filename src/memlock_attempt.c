@@ -103,6 +103,7 @@ static int one(struct cp_ml_attempt *a, struct cp_env *env, void *ctx, int i)
 	read_counters(a, &pinned);
 	if (err) {
 		snprintf(a->why, sizeof(a->why), "%s", env->why[0] ? env->why : strerror(-err));
+		a->harness_failed = env->harness_failed;
 		if (i == 0) {
 			a->base = base;
 			a->pinned = pinned;

@@ -48,6 +48,7 @@ struct cp_ml_attempt {
 	/* out */
 	enum cp_ml_stage stage;	/* where the child stopped (DONE: every repetition ran) */
 	int err;		/* -errno at that stage */
+	bool harness_failed;	/* the pin failed before or after the registration call itself */
 	char why[512];
 	bool timed_out;
 	int signal;		/* the child died of this signal */

@@ -12,14 +12,25 @@
 
 #include "rdma.h"
 
+#include <unistd.h>
+
+#define RDMA_CM_NODE "/dev/infiniband/rdma_cm"
+
 #ifndef COWPIN_HAVE_RDMACM
 
-int rdma_cm_link(struct cp_env *env, const struct rdma_choice *ch, struct rdma_link *l)
+int rdma_cm_probe(struct cp_env *env, const struct rdma_choice *ch)
 {
-	memset(l, 0, sizeof(*l));
 	cp_why(env, "%s is iWARP, which needs rdma_cm: cowpin was built without librdmacm "
 	       "(apt-get install librdmacm-dev and rebuild)", ch->dev);
 	return -ENODEV;
+}
+
+/* Not reached: the probe said skip. */
+int rdma_cm_link(struct cp_env *env, const struct rdma_choice *ch, struct rdma_link *l)
+{
+	memset(l, 0, sizeof(*l));
+	rdma_cm_probe(env, ch);
+	return -EOPNOTSUPP;
 }
 
 void rdma_cm_unlink(struct rdma_link *l)
@@ -36,6 +47,16 @@ void rdma_cm_unlink(struct rdma_link *l)
 #include <stdlib.h>
 #include <time.h>
 #include <rdma/rdma_cma.h>
+
+/* Only looks: the event channel rdma_cm_link() opens is this node. */
+int rdma_cm_probe(struct cp_env *env, const struct rdma_choice *ch)
+{
+	if (!access(RDMA_CM_NODE, F_OK))
+		return 0;
+	cp_why(env, "%s is iWARP, which needs rdma_cm: " RDMA_CM_NODE " is missing "
+	       "(modprobe rdma_ucm, or scripts/setup-rdma up)", ch->dev);
+	return -ENODEV;
+}
 
 struct cm_state {
 	struct rdma_event_channel *chan;
@@ -217,14 +238,16 @@ int rdma_cm_link(struct cp_env *env, const struct rdma_choice *ch, struct rdma_l
 	int ret;
 
 	memset(l, 0, sizeof(*l));
-	if (!st)
+	if (!st) {
+		cp_why(env, "out of memory");
 		return -ENOMEM;
+	}
 	l->cm = st;
 	l->iwarp = true;
 	st->chan = rdma_create_event_channel();
 	if (!st->chan) {
-		cp_why(env, "rdma_create_event_channel: %s (modprobe rdma_ucm)", strerror(errno));
-		ret = -ENODEV;
+		ret = errno ? -errno : -EIO;
+		cp_why(env, "rdma_create_event_channel: %s", strerror(-ret));
 		goto fail;
 	}
 	ret = listen_on_device(env, ch, st, &sin);

@@ -109,8 +109,12 @@ static void add_evidence(struct cp_env *env, const struct rdma_ctx *c)
 static int rdma_probe(struct cp_env *env, enum rdma_kind kind)
 {
 	struct rdma_choice ch;
+	int ret = rdma_choose(env, kind, &ch);
 
-	return rdma_choose(env, kind, &ch);
+	/* What open() would miss for iWARP is absence too: find it here. */
+	if (!ret && ch.transport == IBV_TRANSPORT_IWARP)
+		ret = rdma_cm_probe(env, &ch);
+	return ret;
 }
 
 static void rdma_close(struct cp_env *env, void *ctx)
@@ -140,8 +144,10 @@ static int rdma_open(struct cp_env *env, void **ctx, enum rdma_kind kind)
 	int ret;
 
 	*ctx = NULL;
-	if (!c)
+	if (!c) {
+		cp_why(env, "out of memory");
 		return -ENOMEM;
+	}
 	ret = rdma_choose(env, kind, &c->ch);
 	if (!ret)
 		ret = c->ch.transport == IBV_TRANSPORT_IWARP ?
@@ -153,6 +159,7 @@ static int rdma_open(struct cp_env *env, void **ctx, enum rdma_kind kind)
 	}
 	add_evidence(env, c);
 	if (posix_memalign(&c->sink, 4096, SINK_LEN)) {
+		cp_why(env, "no memory for the %d-byte sink", SINK_LEN);
 		rdma_close(env, c);
 		return -ENOMEM;
 	}

@@ -65,6 +65,8 @@ int rdma_qp_link(struct cp_env *env, const struct rdma_choice *ch, struct rdma_l
 void rdma_qp_unlink(struct rdma_link *l);
 
 /* rdma_cm loopback (iWARP needs a TCP connection per QP, verbs alone can't). */
+/* Is rdma_cm usable here (built in, /dev/infiniband/rdma_cm present)?  -ENODEV + cp_why() = skip. */
+int rdma_cm_probe(struct cp_env *env, const struct rdma_choice *ch);
 int rdma_cm_link(struct cp_env *env, const struct rdma_choice *ch, struct rdma_link *l);
 void rdma_cm_unlink(struct rdma_link *l);
 

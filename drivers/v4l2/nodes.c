@@ -1,20 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Finding vivid's video output and video capture nodes: the ones named on
- * the command line, or else the first pair of vivid nodes (by the driver
- * name VIDIOC_QUERYCAP reports) that belong to the same instance.
+ * the command line, or else the first vivid instance with both, by the
+ * names vivid gives them in sysfs ("vivid-NNN-vid-out", "vivid-NNN-vid-cap").
+ * The probe only looks (sysfs, /dev); open() then checks with
+ * VIDIOC_QUERYCAP that the nodes answer as vivid's.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
 
 #include "consumer.h"
+#include "procfs.h"
 #include "vivid.h"
 
-#define SCAN_NODES 64
+#define V4L_CLASS "/sys/class/video4linux"
 #define SETUP_HINT "modprobe vivid n_devs=1 node_types=0x101 (or scripts/setup-vivid up)"
 
 int vivid_ioctl(int fd, unsigned long req, void *arg)
@@ -65,16 +70,15 @@ static void node_close(struct vivid_node *n)
 	n->fd = -1;
 }
 
-/* A node named by the user: it must be vivid's and of the right kind. */
-static int open_named(struct cp_env *env, const char *path, __u32 want,
+/* A node the probe found: it must answer as vivid's, of the right kind. */
+static int open_found(struct cp_env *env, const char *path, __u32 want,
 		      const char *what, struct vivid_node *n)
 {
 	__u32 caps = 0;
 	int ret = node_open(path, n, &caps);
 
 	if (ret == -ENOTTY)
-		cp_why(env, "%s (%s) is not a vivid node: the loopback needs vivid's %s", path,
-		       what, what);
+		cp_why(env, "%s (%s) does not answer VIDIOC_QUERYCAP as vivid", path, what);
 	else if (ret)
 		cp_why(env, "cannot open %s (%s): %s", path, what, strerror(-ret));
 	else if (!(caps & want))
@@ -83,89 +87,182 @@ static int open_named(struct cp_env *env, const char *path, __u32 want,
 	else
 		return 0;
 	node_close(n);
-	return ret ? (ret == -ENOENT ? -ENODEV : ret) : -ENODEV;
+	return ret ? ret : -EINVAL;
 }
 
-/* Scan /dev/video*: pair the first vivid output with a capture of the same instance. */
-static int scan(struct cp_env *env, struct vivid_loop *v)
+/* sysfs name of /dev/videoN ("vivid-000-vid-out"), or "" */
+static void sysfs_name(const char *dev, char *name, size_t len)
 {
-	struct vivid_node outs[SCAN_NODES], caps[SCAN_NODES];
-	int nout = 0, ncap = 0, nv4l2 = 0, i, j, ret = -ENODEV;
-	char path[32];
+	const char *base = strrchr(dev, '/');
+	char path[128];
 
-	for (i = 0; i < SCAN_NODES; i++) {
-		struct vivid_node n;
-		__u32 c = 0;
-		int r;
+	snprintf(path, sizeof(path), V4L_CLASS "/%s/name", base ? base + 1 : dev);
+	if (cp_read_text(path, name, len))
+		name[0] = '\0';
+}
 
-		snprintf(path, sizeof(path), "/dev/video%d", i);
-		r = node_open(path, &n, &c);
-		if (r == -ENOENT)
-			continue;
-		nv4l2++;
-		if (r) {
-			node_close(&n);
-			continue;
-		}
-		if ((c & V4L2_CAP_VIDEO_OUTPUT) && nout < SCAN_NODES)
-			outs[nout++] = n;
-		else if ((c & V4L2_CAP_VIDEO_CAPTURE) && ncap < SCAN_NODES)
-			caps[ncap++] = n;
-		else
-			node_close(&n);
+/* Instance of a vivid node named "vivid-NNN-<kind>", or -1. */
+static int vivid_inst(const char *name, const char *kind)
+{
+	int inst, n = 0;
+
+	if (sscanf(name, "vivid-%d-%n", &inst, &n) != 1 || !n || strcmp(name + n, kind))
+		return -1;
+	return inst;
+}
+
+/* Element inst of vivid's array parameter ("0,0,1,..."), or -1 if unreadable. */
+static long vivid_param(const char *param, int inst)
+{
+	char path[128], buf[512];
+	const char *p = buf;
+
+	snprintf(path, sizeof(path), "/sys/module/vivid/parameters/%s", param);
+	if (cp_read_text(path, buf, sizeof(buf)))
+		return -1;
+	for (int i = 0; i < inst && p; i++) {
+		p = strchr(p, ',');
+		if (p)
+			p++;
 	}
-	for (i = 0; i < nout && ret; i++)
-		for (j = 0; j < ncap && ret; j++)
-			if (!strcmp(outs[i].bus_info, caps[j].bus_info)) {
-				v->out = outs[i];
-				v->cap = caps[j];
-				outs[i].fd = caps[j].fd = -1;
-				ret = 0;
-			}
-	for (i = 0; i < nout; i++)
-		node_close(&outs[i]);
-	for (j = 0; j < ncap; j++)
-		node_close(&caps[j]);
-	if (!ret)
-		return 0;
-	if (!nv4l2)
-		cp_why(env, "no vivid device: no /dev/video* nodes; %s", SETUP_HINT);
-	else if (!nout && !ncap)
-		cp_why(env, "no vivid device among %d /dev/video* nodes; %s", nv4l2, SETUP_HINT);
-	else if (!nout)
-		cp_why(env, "vivid has no single-planar video output node; reload it: %s",
+	return p ? strtol(p, NULL, 0) : -1;
+}
+
+/* The first vivid instance with both nodes in sysfs: "/dev/videoN" paths. */
+static int sysfs_pair(struct cp_env *env, char *out, char *cap, size_t len)
+{
+	DIR *d = opendir(V4L_CLASS);
+	struct dirent *e = NULL;
+	int best = -1, inst;
+	char name[64];
+
+	while (d && (e = readdir(d))) {
+		if (strncmp(e->d_name, "video", 5))
+			continue;
+		sysfs_name(e->d_name, name, sizeof(name));
+		inst = vivid_inst(name, "vid-out");
+		if (inst >= 0 && (best < 0 || inst < best)) {
+			best = inst;
+			snprintf(out, len, "/dev/%s", e->d_name);
+		}
+	}
+	if (best >= 0)
+		rewinddir(d);
+	while (best >= 0 && (e = readdir(d))) {
+		sysfs_name(e->d_name, name, sizeof(name));
+		if (!strncmp(e->d_name, "video", 5) && vivid_inst(name, "vid-cap") == best) {
+			snprintf(cap, len, "/dev/%s", e->d_name);
+			break;
+		}
+	}
+	if (d)
+		closedir(d);
+	if (best >= 0 && e)
+		return best;
+	if (best >= 0)
+		cp_why(env, "vivid instance %d has no video capture node in " V4L_CLASS
+		       " (vivid-%03d-vid-cap); reload it: %s", best, best, SETUP_HINT);
+	else if (access("/sys/module/vivid", F_OK))
+		cp_why(env, "no vivid device: /sys/module/vivid is missing (not loaded); %s",
 		       SETUP_HINT);
 	else
-		cp_why(env, "vivid has no video capture node on the same instance as its output; "
-		       "reload it: %s", SETUP_HINT);
+		cp_why(env, "no vivid device with a video output node in " V4L_CLASS
+		       " (vivid-NNN-vid-out); reload it: %s", SETUP_HINT);
 	return -ENODEV;
 }
 
-int vivid_nodes_open(struct cp_env *env, const char *out_path, const char *cap_path,
-		     struct vivid_loop *v)
+/* The instance of the nodes the user named, from their sysfs names. */
+static int named_pair(struct cp_env *env, const char *out, const char *cap)
 {
-	int ret;
+	char on[64], cn[64];
+	int inst;
 
-	v->out.fd = v->cap.fd = -1;
-	if (!out_path && !cap_path)
-		return scan(env, v);
-	if (!out_path || !cap_path) {
+	sysfs_name(out, on, sizeof(on));
+	sysfs_name(cap, cn, sizeof(cn));
+	inst = vivid_inst(on, "vid-out");
+	if (inst < 0) {
+		cp_why(env, "--video-output %s is not vivid's video output (" V4L_CLASS
+		       " name \"%s\"); %s", out, on, SETUP_HINT);
+		return -ENODEV;
+	}
+	if (vivid_inst(cn, "vid-cap") != inst) {
+		cp_why(env, "--video-capture %s is not the video capture of vivid instance %d "
+		       "(" V4L_CLASS " name \"%s\"): the loopback stays inside one", cap, inst, cn);
+		return -ENODEV;
+	}
+	return inst;
+}
+
+/*
+ * The probe's look, again in open: which nodes, and whether this vivid
+ * instance can loop a USERPTR buffer at all.  Only sysfs and /dev: nothing
+ * is opened.  -ENODEV + cp_why() = absent, with how to get it.
+ */
+int vivid_nodes_find(struct cp_env *env, const char *out_path, const char *cap_path,
+		     char *out, char *cap, size_t len)
+{
+	int inst;
+
+	if (!out_path != !cap_path) {
 		cp_why(env, "name both nodes (--video-output and --video-capture) or neither");
 		return -EINVAL;
 	}
-	ret = open_named(env, out_path, V4L2_CAP_VIDEO_OUTPUT, "video output", &v->out);
+	if (out_path) {
+		snprintf(out, len, "%s", out_path);
+		snprintf(cap, len, "%s", cap_path);
+		inst = named_pair(env, out, cap);
+	} else {
+		inst = sysfs_pair(env, out, cap, len);
+	}
+	if (inst < 0)
+		return inst;
+	if (vivid_param("allocators", inst) > 0) {
+		cp_why(env, "vivid instance %d uses allocators=1 (dma-contig), which has no USERPTR "
+		       "I/O; reload vivid without allocators=1", inst);
+		return -ENODEV;
+	}
+	if (vivid_param("multiplanar", inst) == 2) {
+		cp_why(env, "vivid instance %d is multi-planar (multiplanar=2); the loopback uses "
+		       "single-planar buffers: reload vivid with multiplanar=1", inst);
+		return -ENODEV;
+	}
+	for (int i = 0; i < 2; i++) {
+		const char *p = i ? cap : out;
+
+		if (access(p, R_OK | W_OK)) {
+			cp_why(env, "no vivid device to use: %s: %s%s", p, strerror(errno),
+			       errno == ENOENT ? " (its sysfs entry exists: no devtmpfs/udev?)" :
+			       " (root or the video group)");
+			return -ENODEV;
+		}
+	}
+	return 0;
+}
+
+/* Open what vivid_nodes_find() names: the probe found it, so failing now is an error. */
+int vivid_nodes_open(struct cp_env *env, const char *out_path, const char *cap_path,
+		     struct vivid_loop *v)
+{
+	char out[32], cap[32];
+	int ret;
+
+	v->out.fd = v->cap.fd = -1;
+	ret = vivid_nodes_find(env, out_path, cap_path, out, cap, sizeof(out));
 	if (ret)
 		return ret;
-	ret = open_named(env, cap_path, V4L2_CAP_VIDEO_CAPTURE, "video capture", &v->cap);
+	ret = open_found(env, out, V4L2_CAP_VIDEO_OUTPUT, "video output", &v->out);
+	if (ret)
+		return ret;
+	ret = open_found(env, cap, V4L2_CAP_VIDEO_CAPTURE, "video capture", &v->cap);
 	if (ret) {
 		node_close(&v->out);
 		return ret;
 	}
 	if (strcmp(v->out.bus_info, v->cap.bus_info)) {
 		cp_why(env, "%s (%s) and %s (%s) are different vivid instances: the loopback "
-		       "stays inside one", out_path, v->out.bus_info, cap_path, v->cap.bus_info);
+		       "stays inside one", out, v->out.bus_info, cap, v->cap.bus_info);
 		vivid_nodes_close(v);
-		return -ENODEV;
+		return -EINVAL;
 	}
 	return 0;
 }
@@ -210,9 +307,9 @@ int vivid_out_userptr_check(struct cp_env *env, struct vivid_loop *v)
 		usleep(250000);
 	}
 	if (ret == -EINVAL && busy == &v->out) {
-		cp_why(env, "%s has no USERPTR I/O (vivid allocators=1 selects dma-contig); "
-		       "reload vivid without allocators=1", v->out.path);
-		return -ENODEV;
+		cp_why(env, "%s has no USERPTR I/O though vivid's allocators parameter says "
+		       "vmalloc", v->out.path);
+		return -EOPNOTSUPP;
 	}
 	if (ret == -EBUSY) {
 		cp_why(env, "%s stayed busy for %.0f s: another process owns its buffers",

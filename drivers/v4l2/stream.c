@@ -68,7 +68,9 @@ int vivid_cap_alloc(struct cp_env *env, struct vivid_loop *v)
 			ret = -EINVAL;
 			goto fail;
 		}
-		p = mmap(NULL, b.length, PROT_READ, MAP_SHARED, v->cap.fd, b.m.offset);
+		/* Writable too: each buffer is poisoned before it is queued. */
+		p = mmap(NULL, b.length, PROT_READ | PROT_WRITE, MAP_SHARED, v->cap.fd,
+			 b.m.offset);
 		if (p == MAP_FAILED) {
 			ret = -errno;
 			cp_why(env, "mmap of capture buffer %u: %s", i, strerror(errno));
@@ -118,8 +120,8 @@ int vivid_out_reqbufs(struct cp_env *env, struct vivid_loop *v)
 		return 0;
 	ret = vivid_ioctl(v->out.fd, VIDIOC_REQBUFS, &rb);
 	if (ret) {
-		cp_why(env, "VIDIOC_REQBUFS(1, USERPTR) on %s: %s", v->out.path,
-		       strerror(-ret));
+		cp_why_error(env, "VIDIOC_REQBUFS(1, USERPTR) on %s: %s", v->out.path,
+			     strerror(-ret));
 		return ret;
 	}
 	v->out_reqbufs = true;
@@ -129,7 +131,9 @@ int vivid_out_reqbufs(struct cp_env *env, struct vivid_loop *v)
 
 /*
  * Queue [ptr, ptr+len) as output buffer 0.  The first QBUF pins it; a
- * refusal is the kernel's answer to the pin and comes back as its -errno.
+ * refusal is the kernel's answer to the pin and comes back as its -errno
+ * (cp_why()).  Whatever fails before QBUF is not the kernel refusing the
+ * pin: cp_why_error().
  */
 int vivid_out_qbuf(struct cp_env *env, struct vivid_loop *v, void *ptr, size_t len)
 {
@@ -143,8 +147,8 @@ int vivid_out_qbuf(struct cp_env *env, struct vivid_loop *v, void *ptr, size_t l
 	int ret;
 
 	if (len > UINT32_MAX || len < v->pix.sizeimage) {
-		cp_why(env, "a %zu-byte buffer cannot carry a %u-byte frame as one USERPTR "
-		       "plane", len, v->pix.sizeimage);
+		cp_why_error(env, "a %zu-byte buffer cannot carry a %u-byte frame as one "
+			     "USERPTR plane", len, v->pix.sizeimage);
 		return -EINVAL;
 	}
 	ret = vivid_out_reqbufs(env, v);
@@ -197,6 +201,23 @@ void vivid_stop(struct vivid_loop *v)
 	v->streaming = false;
 }
 
+/*
+ * Poison capture buffer i, then queue it: a frame vivid did not write
+ * shows as poison (neither pattern A, nor B, nor zeros), never as an
+ * earlier capture that happened to hold the expected bytes.
+ */
+static int cap_qbuf(struct vivid_loop *v, unsigned int i)
+{
+	struct v4l2_buffer b = {
+		.index = i,
+		.type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
+		.memory = V4L2_MEMORY_MMAP,
+	};
+
+	memset(v->capbuf[i].addr, VIVID_CAP_POISON, v->capbuf[i].len);
+	return vivid_ioctl(v->cap.fd, VIDIOC_QBUF, &b);
+}
+
 static int start(struct cp_env *env, struct vivid_loop *v)
 {
 	int type, ret;
@@ -209,13 +230,7 @@ static int start(struct cp_env *env, struct vivid_loop *v)
 		return ret;
 	}
 	for (unsigned int i = 0; i < v->ncap; i++) {
-		struct v4l2_buffer b = {
-			.index = i,
-			.type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
-			.memory = V4L2_MEMORY_MMAP,
-		};
-
-		ret = vivid_ioctl(v->cap.fd, VIDIOC_QBUF, &b);
+		ret = cap_qbuf(v, i);
 		if (ret) {
 			cp_why(env, "VIDIOC_QBUF capture buffer %u: %s", i, strerror(-ret));
 			return ret;
@@ -273,9 +288,10 @@ int vivid_grab(struct cp_env *env, struct vivid_loop *v, const unsigned char **f
 			cp_diag(env, "v4l2: skipped capture buffer %u (flags 0x%x, %u bytes)",
 				b.index, b.flags, b.bytesused);
 			if (b.index < v->ncap)
-				vivid_ioctl(v->cap.fd, VIDIOC_QBUF, &b);
+				cap_qbuf(v, b.index);
 			continue;
 		}
+		v->cap_index = b.index;
 		v->sequence = b.sequence;
 		v->frame_wait = vivid_now() - t0;
 		*frame = v->capbuf[b.index].addr;

@@ -97,7 +97,7 @@ static int self_test(struct cp_env *env, struct vivid_loop *v)
 			       "%zu of %zu bytes differ, first at %zu (0x%02x, want 0x%02x); "
 			       "is another program changing vivid's controls?", v->out.path,
 			       v->cap.path, bad, n, first, frame[first], calib_byte(first));
-			ret = -ENODEV;
+			ret = -EIO;
 		}
 	}
 	vivid_out_free(v);	/* unpins buf before it is freed */
@@ -105,16 +105,13 @@ static int self_test(struct cp_env *env, struct vivid_loop *v)
 	return ret;
 }
 
+/* Only looks (sysfs, /dev): the device is first touched by open(). */
 static int v4l2_probe(struct cp_env *env)
 {
-	struct vivid_loop v;
-	int ret = setup(env, &v);
+	char out[32], cap[32];
 
-	if (ret)
-		return ret == -EBUSY ? ret : -ENODEV;
-	ret = self_test(env, &v);
-	teardown(&v);
-	return ret;
+	return vivid_nodes_find(env, cp_opt(env, "video-output"), cp_opt(env, "video-capture"),
+				out, cap, sizeof(out));
 }
 
 static void add_fact(struct cp_env *env, const char *key, const char *fmt, ...)
@@ -144,7 +141,18 @@ static int v4l2_open(struct cp_env *env, void **ctxp)
 		return -ENOMEM;
 	}
 	v = &ctx->v;
+	/*
+	 * Every test proves the loop byte-exact first: a loop that fails it
+	 * is an error of each test that needed it, never a skip.
+	 */
 	ret = setup(env, v);
+	if (!ret) {
+		ret = self_test(env, v);
+		if (!ret)
+			ret = vivid_out_reqbufs(env, v);
+		if (ret)
+			teardown(v);
+	}
 	if (ret) {
 		free(ctx);
 		return ret;
@@ -181,6 +189,14 @@ static int v4l2_pin_ro(struct cp_env *env, void *ctxp, struct cp_pin *pin)
 	return 0;
 }
 
+static bool all_poison(const unsigned char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != VIVID_CAP_POISON)
+			return false;
+	return true;
+}
+
 static int v4l2_observe(struct cp_env *env, void *ctxp, struct cp_pin *pin,
 			struct cp_span *spans, int nspans)
 {
@@ -200,9 +216,16 @@ static int v4l2_observe(struct cp_env *env, void *ctxp, struct cp_pin *pin,
 		ret = vivid_out_qbuf(env, v, pin->buf, pin->len);
 	if (!ret)
 		ret = vivid_grab(env, v, &frame);
-	if (!ret)
-		for (int i = 0; i < nspans; i++)
-			memcpy(spans[i].out, frame + spans[i].off, spans[i].len);
+	for (int i = 0; !ret && i < nspans; i++) {
+		if (all_poison(frame + spans[i].off, spans[i].len)) {
+			cp_why(env, "capture buffer %u (frame seq %u) still holds the poison 0x%02x "
+			       "at +%zu..+%zu: vivid did not write it", v->cap_index, v->sequence,
+			       VIVID_CAP_POISON, spans[i].off, spans[i].off + spans[i].len);
+			ret = -EIO;
+			break;
+		}
+		memcpy(spans[i].out, frame + spans[i].off, spans[i].len);
+	}
 	vivid_stop(v);
 	if (ret)
 		return ret;

@@ -16,6 +16,7 @@
 struct cp_env;
 
 #define VIVID_CAP_BUFS 3
+#define VIVID_CAP_POISON 0xa5	/* what a capture buffer holds until vivid fills it */
 
 struct vivid_node {
 	int fd;
@@ -63,11 +64,14 @@ struct vivid_loop {
 	__u32 out_len;
 	unsigned int out_qbufs;	/* QBUFs of index 0 since REQBUFS */
 	bool streaming;
+	unsigned int cap_index;	/* capture buffer of the last captured frame */
 	__u32 sequence;		/* of the last captured frame */
 	double frame_wait;	/* seconds from STREAMON to that frame */
 };
 
-/* nodes.c: find and open vivid's output and capture nodes. */
+/* nodes.c: find (sysfs and /dev only: the probe) and open vivid's output and capture nodes. */
+int vivid_nodes_find(struct cp_env *env, const char *out_path, const char *cap_path,
+		     char *out, char *cap, size_t len);
 int vivid_nodes_open(struct cp_env *env, const char *out_path,
 		     const char *cap_path, struct vivid_loop *v);
 void vivid_nodes_close(struct vivid_loop *v);

@@ -28,9 +28,8 @@ int vfio_cdev_open(struct cp_env *env, struct vfio_dev *dev)
 	dev->iommufd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
 	if (dev->iommufd < 0) {
 		ret = -errno;
-		cp_why(env, "open /dev/iommu: %s (the kernel needs CONFIG_IOMMUFD)",
-		       strerror(errno));
-		return ret == -ENOENT ? -ENODEV : ret;
+		cp_why(env, "open /dev/iommu: %s", strerror(errno));
+		return ret;
 	}
 	if (pci_dev_vfio_cdev(dev->bdf, name, sizeof(name))) {
 		cp_why(env, "%s has no VFIO device cdev (/sys/bus/pci/devices/%s/vfio-dev): the kernel needs CONFIG_VFIO_DEVICE_CDEV=y and the device bound to vfio-pci",

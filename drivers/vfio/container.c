@@ -60,8 +60,8 @@ int vfio_container_open(struct cp_env *env, struct vfio_dev *dev)
 	dev->container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
 	if (dev->container < 0) {
 		ret = -errno;
-		cp_why(env, "open /dev/vfio/vfio: %s (modprobe vfio)", strerror(errno));
-		return ret == -ENOENT ? -ENODEV : ret;
+		cp_why(env, "open /dev/vfio/vfio: %s", strerror(errno));
+		return ret;
 	}
 	if (ioctl(dev->container, VFIO_GET_API_VERSION) != VFIO_API_VERSION) {
 		cp_why(env, "/dev/vfio/vfio speaks an unknown VFIO API version");

@@ -104,10 +104,13 @@ static int edu_init(struct cp_env *env, struct vfio_dev *dev,
 	struct edu *edu;
 	size_t size;
 	uint32_t id, live;
+	int err = -EIO;	/* the probe saw an edu: whatever fails here is the device's */
 
 	edu = calloc(1, sizeof(*edu));
-	if (!edu)
+	if (!edu) {
+		cp_why(env, "out of memory");
 		return -ENOMEM;
+	}
 	edu->bar = vfio_dev_bar(env, dev, 0, &size);
 	if (!edu->bar)
 		goto fail;
@@ -126,8 +129,9 @@ static int edu_init(struct cp_env *env, struct vfio_dev *dev,
 	/* A copy left running by a killed process must not race ours. */
 	edu->step = 3;
 	if (edu_idle(edu, now() + cp_wait_bound(env))) {
-		cp_why(env, "edu %s stays busy: cmd 0x%x", dev->bdf,
-		       mmio_read32(edu->bar, EDU_REG_CMD));
+		cp_why(env, "edu %s stays busy for %.0f s: cmd 0x%x", dev->bdf,
+		       cp_wait_bound(env), mmio_read32(edu->bar, EDU_REG_CMD));
+		err = -EBUSY;
 		goto fail;
 	}
 	edu->region = *region;
@@ -138,7 +142,7 @@ static int edu_init(struct cp_env *env, struct vfio_dev *dev,
 	return 0;
 fail:
 	free(edu);
-	return -ENODEV;
+	return err;
 }
 
 static void edu_remove(struct cp_env *env, void *priv)

@@ -114,6 +114,16 @@ static unsigned int dma_bits(struct cp_env *env, const struct vfio_dma_driver *d
 	return bits >= 20 && bits <= 64 ? bits : drv->dma_bits;
 }
 
+/* Without permission to open the node the device is out of reach: absent for us. */
+static int may_open(struct cp_env *env, const char *path)
+{
+	if (!access(path, F_OK) && access(path, R_OK | W_OK)) {
+		cp_why(env, "cannot open %s: %s (VFIO needs root)", path, strerror(errno));
+		return -ENODEV;
+	}
+	return 0;
+}
+
 int vfio_rb_probe(struct cp_env *env, enum vfio_mode mode)
 {
 	const struct vfio_dma_driver *drv;
@@ -153,7 +163,7 @@ int vfio_rb_probe(struct cp_env *env, enum vfio_mode mode)
 			       bdf, bdf);
 			return -ENODEV;
 		}
-		return 0;
+		return may_open(env, "/dev/iommu");
 	}
 	snprintf(path, sizeof(path), "/dev/vfio/%s%d", mode == VFIO_MODE_NOIOMMU ? "noiommu-" : "",
 		 group);
@@ -167,7 +177,7 @@ int vfio_rb_probe(struct cp_env *env, enum vfio_mode mode)
 			       ": it sits in a noiommu group, use vfio-noiommu");
 		return -ENODEV;
 	}
-	return 0;
+	return may_open(env, path);
 }
 
 static void page_free(struct rb_page *p)
@@ -227,7 +237,7 @@ static int page_setup(struct cp_env *env, struct rb *rb, struct rb_page *p, uint
 	if (p->bus + RB_PAGE > rb->dma_limit) {
 		cp_why(env, "DMA page at bus address 0x%llx is beyond the device's %u-bit reach (raise QEMU's -device edu,dma_mask= and pass --vfio-dma-bits)",
 		       (unsigned long long)p->bus, rb->dma_bits);
-		return -ENODEV;
+		return -ERANGE;
 	}
 	return 0;
 }
@@ -266,8 +276,10 @@ int vfio_rb_open(struct cp_env *env, enum vfio_mode mode, void **ctx)
 	if (err)
 		return err;
 	rb = calloc(1, sizeof(*rb));
-	if (!rb)
+	if (!rb) {
+		cp_why(env, "out of memory");
 		return -ENOMEM;
+	}
 	rb->faults.fd = -1;
 	err = vfio_dev_open(env, &rb->dev, mode, bdf);
 	if (err) {
@@ -279,9 +291,9 @@ int vfio_rb_open(struct cp_env *env, enum vfio_mode mode, void **ctx)
 			strerror(-err));
 	rb->drv = vfio_dma_driver_find(rb->dev.vendor, rb->dev.device);
 	if (!rb->drv) {
-		cp_why(env, "%s (%04x:%04x) has no cowpin DMA-engine driver", bdf, rb->dev.vendor,
-		       rb->dev.device);
-		err = -ENODEV;
+		cp_why(env, "%s (%04x:%04x) through VFIO differs from its sysfs ids: no cowpin DMA-engine driver",
+		       bdf, rb->dev.vendor, rb->dev.device);
+		err = -EIO;
 		goto fail;
 	}
 	rb->dma_bits = dma_bits(env, rb->drv);
@@ -329,19 +341,25 @@ static int noiommu_pin(struct cp_env *env, struct rb *rb, struct cp_pin *pin)
 	size_t i;
 	int err;
 
+	/*
+	 * No registration call exists here, so nothing below is the kernel
+	 * refusing a pin: every failure is the harness's (an error).
+	 */
 	rb->npfn = pin->len / RB_PAGE;
 	rb->pfn = calloc(rb->npfn, sizeof(*rb->pfn));
-	if (!rb->pfn)
+	if (!rb->pfn) {
+		cp_why_error(env, "no memory for the PFNs of %zu pages", rb->npfn);
 		return -ENOMEM;
+	}
 	err = cp_pagemap_range(pin->buf, pin->len, rb->pfn);
 	if (err) {
-		cp_why(env, "reading /proc/self/pagemap: %s", strerror(-err));
+		cp_why_error(env, "reading /proc/self/pagemap: %s", strerror(-err));
 		return err;
 	}
 	for (i = 0; i < rb->npfn; i++) {
 		if (!(rb->pfn[i] & PM_PRESENT) || !(rb->pfn[i] & PM_PFN_MASK)) {
-			cp_why(env, "page +0x%zx has no PFN in /proc/self/pagemap (%s): noiommu needs CAP_SYS_ADMIN and a faulted-in buffer",
-			       i * RB_PAGE, rb->pfn[i] & PM_PRESENT ? "hidden" : "not present");
+			cp_why_error(env, "page +0x%zx has no PFN in /proc/self/pagemap (%s): noiommu needs CAP_SYS_ADMIN and a faulted-in buffer",
+				     i * RB_PAGE, rb->pfn[i] & PM_PRESENT ? "hidden" : "not present");
 			return -EPERM;
 		}
 		rb->pfn[i] &= PM_PFN_MASK;
