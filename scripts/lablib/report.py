@@ -10,13 +10,16 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def explanations(path=os.path.join(HERE, "explanations.txt")):
+	"""[(transition glob, [test globs], text)] from explanations.txt."""
 	rules = []
 	with open(path) as f:
-		for line in f:
-			line = line.strip()
-			if line and not line.startswith("#"):
-				glob, _, text = line.partition("\t")
-				rules.append((glob.strip(), text.strip()))
+		for no, line in enumerate(f, 1):
+			w = line.split(None, 2)
+			if not w or w[0].startswith("#"):
+				continue
+			if len(w) < 3 or ">" not in w[0]:
+				raise ValueError("%s:%d: want FROM>TO TESTS TEXT" % (path, no))
+			rules.append((w[0], w[1].split(","), w[2].strip()))
 	return rules
 
 
@@ -33,6 +36,11 @@ def verdict(r):
 	if v == "refused" and e:
 		v += " " + errname(e)
 	return v
+
+
+def key(r):
+	"""A verdict as explanations.txt names it: pass, refused:EFAULT, ..."""
+	return verdict(r).replace(" ", ":")
 
 
 def mechanism(r):
@@ -171,25 +179,55 @@ def skipped(runs):
 	return out or ["- none"]
 
 
-def _rule(rules, name):
-	return next((t for g, t in rules if fnmatch.fnmatchcase(name, g)),
-		    "no known explanation: compare the evidence in the per-kernel JSON")
+UNEXPLAINED = "**unexplained**: no line of scripts/lablib/explanations.txt covers this transition"
+
+
+def transition(rs, mark):
+	"""The row's change in column order, repeats merged: "fail>pass",
+	"refused:EFAULT>pass"; for a `~` row verdict/mechanism, e.g.
+	"pass/forced-write-at-pin>pass/unshare-at-pin".  Absent results
+	(a kernel that did not run the test) are no step."""
+	steps = []
+	for r in rs:
+		if r is None:
+			continue
+		s = key(r) if mark == "≠" else "%s/%s" % (key(r), mechanism(r))
+		if not steps or steps[-1] != s:
+			steps.append(s)
+	return ">".join(steps)
+
+
+def why(rules, name, change):
+	"""The first explanation whose transition and tests match, else None:
+	chosen by what changed, narrowed by the test's name."""
+	return next((t for tr, globs, t in rules if fnmatch.fnmatchcase(change, tr)
+		     and any(fnmatch.fnmatchcase(name, g) for g in globs)), None)
+
+
+def explained(runs, rules=None):
+	"""[(mark, name, rs, transition, text or None)] for every differing row."""
+	rules = explanations() if rules is None else rules
+	out = []
+	for name, rs, mark in ab_rows(runs):
+		if mark:
+			change = transition(rs, mark)
+			out.append((mark, name, rs, change, why(rules, name, change)))
+	return out
 
 
 def explain(runs):
-	"""One bullet per (change, explanation), naming its tests."""
-	rules = explanations()
+	"""One bullet per (change, explanation), naming its tests; a transition
+	no explanation covers is listed as unexplained."""
 	groups = {}
-	for name, rs, mark in ab_rows(runs):
-		if not mark:
-			continue
+	for mark, name, rs, change, text in explained(runs):
 		if mark == "≠":
-			change = " → ".join("%s %s" % (run["label"], verdict(r) if r else "absent")
-					    for run, r in zip(runs, rs))
+			shown = " → ".join("%s %s" % (run["label"], verdict(r) if r else "absent")
+					   for run, r in zip(runs, rs))
 		else:
-			change = "same verdict, mechanism " + " → ".join(
+			shown = "same verdict, mechanism " + " → ".join(
 				"%s %s" % (run["label"], mechanism(r)) for run, r in zip(runs, rs))
-		groups.setdefault((mark, change, _rule(rules, name)), []).append(name)
+		text = text or "%s (`%s`)" % (UNEXPLAINED, change)
+		groups.setdefault((mark, shown, text), []).append(name)
 	out = []
 	for (mark, change, text), names in sorted(groups.items(), key=lambda g: g[0][0] == "~"):
 		out.append("- %s **%s**: %s: %s" % (mark, ", ".join(names), change, text))

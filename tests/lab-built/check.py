@@ -7,14 +7,22 @@ usage: check.py EXPECT RESULTS.json [--first N]
 RESULTS.json is any JSON holding cowpin result objects (a `cowpin run
 --format json` report, or the lab's report for one kernel): every object
 with consumer/backing/case/verdict keys counts.  Prints TAP (one line per
-assertion, starting at N, default 1, with no plan: the caller prints it)
-and exits 1 if any assertion failed.
+assertion, then one for the results no assertion covers, starting at N,
+default 1, with no plan: the caller prints it) and exits 1 if any failed.
+Verdicts mean what they mean in the lab's rules (tests/lab/rules.py):
+refused:EFAULT, fail:stale, mech:NAME.  A result that no `all` assertion
+with plain verdicts covers is an "unexpected test" (tests/unit/mutate_lab.py
+proves every assertion can fail).
 """
 import fnmatch
 import json
+import os
 import sys
 
-VERDICTS = {"pass", "fail", "skip", "refused", "error", "hazard"}
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lab"))
+sys.dont_write_bytecode = True
+# The lab's verdict semantics: refused:EFAULT, fail:stale, mech:NAME.
+from rules import VERDICTS, wrong  # noqa: E402
 # Verdicts that say something about the kernel's pin (compared by cross-check).
 COMPARABLE = {"pass", "fail", "refused"}
 
@@ -60,7 +68,8 @@ def parse_expect(path):
 				rules.append(("cross-check", words[1], where))
 			elif len(words) >= 6:
 				cons, back, case, verd, quant = words[:5]
-				bad = set(verd.split(",")) - VERDICTS
+				bad = {v for v in verd.split(",") if not v.startswith("mech:")
+				       and v.split(":")[0] not in VERDICTS}
 				if bad or quant not in ("all", "any"):
 					raise SystemExit("%s: bad verdicts %s or quantifier %s" % (where, bad, quant))
 				rules.append(("assert", (cons, back, case, verd.split(","), quant,
@@ -83,43 +92,51 @@ def expand(word, sets):
 
 def describe(r):
 	why = r.get("reason") or ""
-	return "%s: %s%s" % (r.get("name") or "%s.%s.%s" % (r["consumer"], r["backing"], r["case"]),
-			     r["verdict"], " (%s)" % why if why else "")
+	mech = r.get("mechanism")
+	return "%s: %s%s%s" % (r.get("name") or "%s.%s.%s" % (r["consumer"], r["backing"], r["case"]),
+			       r["verdict"], " (mechanism %s)" % mech if mech else "",
+			       " (%s)" % why if why else "")
 
 
-def check_assert(tap, rule, sets, results):
-	cons, back, case, verdicts, quant, what = rule
+def matching(rule, sets, results):
+	cons, back, case = rule[:3]
 	backs, cases = expand(back, sets), expand(case, sets)
-	match = [r for r in results
-		 if fnmatch.fnmatchcase(r["consumer"], cons)
-		 and (backs is None or r["backing"] in backs)
-		 and (cases is None or r["case"] in cases)]
+	return [r for r in results
+		if fnmatch.fnmatchcase(r["consumer"], cons)
+		and (backs is None or r["backing"] in backs)
+		and (cases is None or r["case"] in cases)]
+
+
+def plain(verdicts):
+	return [v for v in verdicts if not v.startswith("mech:")]
+
+
+def judge_assert(rule, sets, results, skip_ok=()):
+	"""(ok, diagnostics) of one assertion over the results; skip_ok: ids
+	of results another rule allows to skip (for mech: rules)."""
+	cons, back, case, verdicts, quant, what = rule
+	match = matching(rule, sets, results)
 	if not match:
-		tap.line(False, what, ["missing: no %s results for backings %s cases %s -- "
-				       "the consumer does not produce them (yet), or it is not built in"
-				       % (cons, back, case)])
-		return
+		return False, ["missing: no %s results for backings %s cases %s -- "
+			       "the consumer does not produce them (yet), or it is not built in"
+			       % (cons, back, case)]
 	if quant == "any":
-		hits = [r for r in match if r["verdict"] in verdicts]
-		tap.line(bool(hits), what,
-			 ["%d of %d matching results are %s" % (len(hits), len(match), "/".join(verdicts))]
-			 + ([] if hits else [describe(r) for r in match]))
-		return
-	bad = [r for r in match if r["verdict"] not in verdicts]
-	missing = [b for b in (backs or []) if not any(r["backing"] == b for r in match)]
+		hits = [r for r in match if not wrong(r, verdicts)]
+		return bool(hits), (["%d of %d matching results are %s" % (len(hits), len(match), "/".join(verdicts))]
+				    + ([] if hits else [describe(r) for r in match]))
+	bad = [r for r in match if wrong(r, verdicts, id(r) in skip_ok)]
+	missing = [b for b in (expand(back, sets) or []) if not any(r["backing"] == b for r in match)]
 	diags = ["%d results checked" % len(match)]
 	diags += ["missing: no %s result on backing %s" % (cons, b) for b in missing]
 	diags += ["unexpected: " + describe(r) for r in bad]
-	tap.line(not bad and not missing, what, diags)
+	return not bad and not missing, diags
 
 
-def check_cross(tap, ref, results):
+def judge_cross(ref, results):
 	"""Every real consumer's comparable verdict equals ref's on the same backing+case."""
 	refs = {(r["backing"], r["case"]): r for r in results if r["consumer"] == ref}
 	if not refs:
-		tap.line(False, "cross-check against %s" % ref,
-			 ["missing: no %s results, nothing to compare with" % ref])
-		return
+		return False, ["missing: no %s results, nothing to compare with" % ref]
 	agree, differ, uncompared = 0, [], set()
 	for r in results:
 		if r["consumer"] == ref or r.get("pin", "").startswith("writable"):
@@ -141,8 +158,44 @@ def check_cross(tap, ref, results):
 	diags += ["disagrees: " + d for d in differ]
 	if uncompared:
 		diags.append("not compared: " + ", ".join(sorted(uncompared)))
-	tap.line(agree > 0 and not differ, "cross-check: every real consumer agrees with %s" % ref,
-		 diags if agree or differ else diags + ["nothing comparable: no consumer produced pass/fail/refused"])
+	if not agree and not differ:
+		diags.append("nothing comparable: no consumer produced pass/fail/refused")
+	return agree > 0 and not differ, diags
+
+
+def uncovered(rules, sets, results):
+	"""Results no `all` assertion states the verdict of: "unexpected test"."""
+	seen = set()
+	for kind, rule, _ in rules:
+		if kind == "assert" and rule[4] == "all" and plain(rule[3]):
+			seen.update(id(r) for r in matching(rule, sets, results))
+	return [r for r in results if id(r) not in seen]
+
+
+def judge(sets, rules, results):
+	"""[(where, what, ok, diagnostics)]: one per rule, then completeness
+	(where None)."""
+	out = []
+	skip_ok = set()
+	for kind, rule, _ in rules:
+		if kind == "assert" and rule[4] == "all" and "skip" in rule[3]:
+			skip_ok.update(id(r) for r in matching(rule, sets, results))
+	for kind, rule, where in rules:
+		if kind == "cross-check":
+			ok, diags = judge_cross(rule, results)
+			out.append((where, "cross-check: every real consumer agrees with %s" % rule, ok, diags))
+		else:
+			ok, diags = judge_assert(rule, sets, results, skip_ok)
+			out.append((where, rule[5], ok, diags))
+	odd = uncovered(rules, sets, results)
+	out.append((None, "a rule states the verdict of every result (%d results)" % len(results),
+		    not odd, ["unexpected test: %s %s" % (r.get("name"), r["verdict"]) for r in odd]))
+	return out
+
+
+def check_all(tap, sets, rules, results):
+	for where, what, ok, diags in judge(sets, rules, results):
+		tap.line(ok, what, diags)
 
 
 def main(argv):
@@ -158,11 +211,7 @@ def main(argv):
 		results = list(results_in(json.load(f)))
 	tap = Tap(first)
 	print("# %d results in %s" % (len(results), argv[1]))
-	for kind, rule, _ in rules:
-		if kind == "cross-check":
-			check_cross(tap, rule, results)
-		else:
-			check_assert(tap, rule, sets, results)
+	check_all(tap, sets, rules, results)
 	return tap
 
 

@@ -1,16 +1,16 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0-only
 """Suite `lab`: run scripts/lab on Debian's 6.1 and 6.12 and check each
-kernel's cowpin JSON against tests/lab/expectations.  TAP on stdout, one
-line per kernel run and per expectation.
+kernel's cowpin JSON against tests/lab/expectations (rules.py).  TAP on
+stdout: one line per kernel run, per rule (with the results that break it,
+or "matched no result"), per kernel for the results no rule covers
+("unexpected test"), and for memlock.
 
 usage: check.py EXPECTATIONS REPORT_DIR [--lab SCRIPT --cowpin BIN]
 With --lab, runs `SCRIPT --cowpin BIN --report REPORT_DIR` first (its
 output goes to stderr); without, checks an existing report directory.
 """
 import argparse
-import errno
-import fnmatch
 import json
 import os
 import re
@@ -18,54 +18,19 @@ import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.dont_write_bytecode = True
+# parse, shown and wrong are imported from here by other tests: keep them.
+from rules import judge, parse, shown, wrong  # noqa: E402,F401
+sys.path.insert(0, os.path.join(HERE, "..", "..", "scripts"))
+from lablib import report  # noqa: E402
 
 
-def parse(path):
-	rules = []
-	with open(path) as f:
-		for no, line in enumerate(f, 1):
-			w = line.split(None, 4)
-			if not w or w[0].startswith("#"):
-				continue
-			if len(w) < 5 or w[3] not in ("ran", "all"):
-				sys.exit("%s:%d: want KERNEL TESTS VERDICTS ran|all TEXT" % (path, no))
-			rules.append((w[0], w[1].split(","), w[2].split(","), w[3], w[4].strip()))
-	return rules
-
-
-def shown(r):
-	"""pass, fail, refused:EFAULT, ..."""
-	v = r["verdict"]
-	if v == "refused" and r.get("errno"):
-		e = abs(r["errno"])	# EOPNOTSUPP, not its alias ENOTSUP
-		v += ":" + ("EOPNOTSUPP" if e == errno.EOPNOTSUPP else
-			    errno.errorcode.get(e, str(e)))
-	return v
-
-
-def wrong(r, verdicts):
-	"""Does r break the rule?  "mech:NAME" entries constrain the COW mechanism
-	of results that read data (pass, fail, hazard)."""
-	mechs = [v[5:] for v in verdicts if v.startswith("mech:")]
-	plain = [v for v in verdicts if not v.startswith("mech:")]
-	if plain and shown(r) not in plain and r["verdict"] not in plain:
-		return True
-	# Only a device read has a mechanism: a refused or failed registration has none.
-	return bool(mechs) and r["verdict"] in ("pass", "fail", "hazard") and r.get("mechanism") not in mechs
-
-
-def check(rule, results, tap):
-	kernel, globs, verdicts, quant, text = rule
-	hits = [r for r in results
-		if any(fnmatch.fnmatchcase(r["name"], g) for g in globs)]
-	if quant == "ran":
-		hits = [r for r in hits if r["verdict"] != "skip"]
-	bad = [r for r in hits if wrong(r, verdicts)]
-	note = "" if hits else " # matched no result (consumer or backing absent)"
-	tap(not bad, "%s (%d results)%s" % (text, len(hits), note),
-	    ["%s: %s (mechanism %s), expected %s: %s" % (
-		    r["name"], shown(r), r.get("mechanism"), "|".join(verdicts), r.get("reason", ""))
-	     for r in bad])
+def check(rule, found, tap):
+	"""One TAP line per rule: its own findings over its kernel's results."""
+	mine = [f.text for f in found if f.rule is rule]
+	more = ["... %d more" % (len(mine) - 40)] if len(mine) > 40 else []
+	tap(not mine, "%s (%s)" % (rule.text, os.path.basename(rule.where)), mine[:40] + more)
 
 
 def main():
@@ -77,9 +42,9 @@ def main():
 	a = p.parse_args()
 	rules = parse(a.expectations)
 	kernels = []
-	for k, *_ in rules:
-		if k not in kernels:
-			kernels.append(k)
+	for r in rules:
+		if r.kernel not in kernels:
+			kernels.append(r.kernel)
 	# Older kernel first: the report's columns then read A → B.
 	kernels.sort(key=lambda k: [int(x) for x in re.findall(r"[0-9]+", k)])
 	n = [0]
@@ -104,23 +69,36 @@ def main():
 	mdir = os.path.join(a.report, "memlock")
 	mdocs = sorted(os.path.join(mdir, f) for f in os.listdir(mdir)
 		       if f.endswith(".json")) if os.path.isdir(mdir) else []
-	print("1..%d" % (len(kernels) + len(rules) + 1 + len(mdocs)))
+	print("1..%d" % (2 * len(kernels) + len(rules) + 2 + len(mdocs)))
 	docs = {}
 	for k in kernels:
 		path = os.path.join(a.report, k + ".json")
 		try:
 			with open(path) as f:
-				docs[k] = json.load(f)
-			tap(True, "%s: lab produced %s (%d results)" % (
-				k, path, len(docs[k]["results"])))
-		except (OSError, ValueError, KeyError) as e:
+				docs[k] = json.load(f)["results"]
+			tap(True, "%s: lab produced %s (%d results)" % (k, path, len(docs[k])))
+		except (OSError, ValueError, KeyError, TypeError) as e:
 			docs[k] = None
 			tap(False, "%s: lab produced no JSON: %s" % (k, e))
+	found = {k: judge([r for r in rules if r.kernel == k], docs[k])
+		 for k in kernels if docs[k] is not None}
 	for rule in rules:
-		if docs[rule[0]] is None:
-			tap(False, "%s # no JSON from the lab for %s" % (rule[4], rule[0]))
+		if docs[rule.kernel] is None:
+			tap(False, "%s # no JSON from the lab for %s" % (rule.text, rule.kernel))
 		else:
-			check(rule, docs[rule[0]]["results"], tap)
+			check(rule, found[rule.kernel], tap)
+	# Completeness: a result no rule states a verdict for fails the check.
+	for k in kernels:
+		odd = [f.text for f in found.get(k, []) if f.kind == "unexpected"]
+		tap(docs[k] is not None and not odd,
+		    "%s: a rule states the verdict of every result (%d results)" % (
+			    k, len(docs[k] or [])), odd)
+	# The A/B report explains every difference by its transition.
+	runs = [{"label": k, "json": {"results": docs[k] or []}} for k in kernels]
+	odd = ["%s: %s" % (name, change) for mark, name, _, change, text in report.explained(runs)
+	       if text is None]
+	tap(not odd, "A/B: scripts/lablib/explanations.txt explains every difference between %s" %
+	    " and ".join(kernels), ["unexplained: " + o for o in odd])
 	# cowpin memlock in the guests: its invariants, not its numbers (tests/host/memlock.py).
 	tap(len(mdocs) == len(kernels), "memlock: one document per kernel (%d)" % len(mdocs))
 	for path in mdocs:
