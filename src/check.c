@@ -502,7 +502,9 @@ struct json_object *cp_check_run(const struct cp_test *t, const struct cp_settin
 	}
 	c.opened = true;
 
-	c.trace.cow = cp_backing_is_cow(t->backing) && !(ro && t->backing == CP_B_RO_SHARED_FILE);
+	/* fork makes even an exclusive anon page COW-shared with the child. */
+	c.trace.cow = (cp_backing_is_cow(t->backing) || t->kase == CP_CASE_FORK) &&
+		      !(ro && t->backing == CP_B_RO_SHARED_FILE);
 	c.trace.hugetlb = c.buf.page_size > 4096;
 	c.trace.write_faults = -1;
 	c.pin = (struct cp_pin){ .buf = c.buf.addr, .len = c.buf.len, .readable = c.buf.len };

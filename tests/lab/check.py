@@ -22,6 +22,7 @@ sys.path.insert(0, HERE)
 sys.dont_write_bytecode = True
 # parse, shown and wrong are imported from here by other tests: keep them.
 from rules import judge, parse, shown, wrong  # noqa: E402,F401
+import selftest_check  # noqa: E402
 sys.path.insert(0, os.path.join(HERE, "..", "..", "scripts"))
 from lablib import report  # noqa: E402
 
@@ -33,6 +34,24 @@ def check(rule, found, tap):
 	tap(not mine, "%s (%s)" % (rule.text, os.path.basename(rule.where)), mine[:40] + more)
 
 
+def selftest_rules(path):
+	"""[(kernel, "ok" | "not ok")] from the selftest file beside EXPECTATIONS:
+	what the kernel's own cow.c must say of every seed line cowpin ran."""
+	out = []
+	if not os.path.exists(path):
+		return out
+	with open(path) as f:
+		for no, line in enumerate(f, 1):
+			w = line.split(None, 1)
+			if not w or w[0].startswith("#"):
+				continue
+			want = w[1].split("#")[0].strip() if len(w) > 1 else ""
+			if want not in ("ok", "not ok"):
+				raise SystemExit("%s:%d: want KERNEL ok|not ok" % (path, no))
+			out.append((w[0], want))
+	return out
+
+
 def main():
 	p = argparse.ArgumentParser()
 	p.add_argument("expectations")
@@ -41,6 +60,7 @@ def main():
 	p.add_argument("--cowpin")
 	a = p.parse_args()
 	rules = parse(a.expectations)
+	selftests = selftest_rules(os.path.join(os.path.dirname(a.expectations), "selftest"))
 	kernels = []
 	for r in rules:
 		if r.kernel not in kernels:
@@ -69,13 +89,15 @@ def main():
 	mdir = os.path.join(a.report, "memlock")
 	mdocs = sorted(os.path.join(mdir, f) for f in os.listdir(mdir)
 		       if f.endswith(".json")) if os.path.isdir(mdir) else []
-	print("1..%d" % (2 * len(kernels) + len(rules) + 2 + len(mdocs)))
+	print("1..%d" % (2 * len(kernels) + len(rules) + 2 + len(mdocs) + 2 * len(selftests)))
 	docs = {}
+	full = {}
 	for k in kernels:
 		path = os.path.join(a.report, k + ".json")
 		try:
 			with open(path) as f:
-				docs[k] = json.load(f)["results"]
+				full[k] = json.load(f)
+			docs[k] = full[k]["results"]
 			tap(True, "%s: lab produced %s (%d results)" % (k, path, len(docs[k])))
 		except (OSError, ValueError, KeyError, TypeError) as e:
 			docs[k] = None
@@ -93,6 +115,16 @@ def main():
 		tap(docs[k] is not None and not odd,
 		    "%s: a rule states the verdict of every result (%d results)" % (
 			    k, len(docs[k] or [])), odd)
+	# The kernel's own cow.c judges too: its seed lines say what the
+	# selftest file expects, and agree with cowpin's gup-test line by line.
+	for k, want in selftests:
+		doc = full.get(k, {})
+		got = selftest_check.expect(doc, want)
+		tap(bool(got) and all(ok for ok, _ in got), "%s: cow.c's seed lines cowpin ran are `%s` (%d)" % (
+			k, want, len(got)), [t for ok, t in got if not ok])
+		got = selftest_check.check(doc)
+		tap(bool(got) and all(ok for ok, _ in got), "%s: cow.c agrees with cowpin's gup-test line by line (%d)" % (
+			k, len(got)), [t for ok, t in got if not ok])
 	# The A/B report explains every difference by its transition.
 	runs = [{"label": k, "json": {"results": docs[k] or []}} for k in kernels]
 	odd = ["%s: %s" % (name, change) for mark, name, _, change, text in report.explained(runs)
