@@ -45,11 +45,13 @@ static int dbl_open(struct cp_env *env, void **ctx)
 	if (!d)
 		return -ENOMEM;
 	d->how = next_how;
-	*ctx = d;
 	if (d->how == OPEN_FAILS) {
+		/* A failed open cleans up after itself: the core calls no close(). */
+		free(d);
 		cp_why(env, "double: device present but fails to open");
 		return -ENODEV;
 	}
+	*ctx = d;
 	return 0;
 }
 
