@@ -243,6 +243,22 @@ static void reliable_verdict(struct check *c, enum seen seen, const char *why)
 	}
 }
 
+/*
+ * After the process wrote B: the device reads, the page trace classifies the
+ * mechanism (also when the read failed).  False when the device failed (the
+ * verdict is then error); else seen and why say what it read.
+ */
+static bool read_after_write(struct check *c, struct cp_span *spans, unsigned char *bufs, enum seen *seen,
+			     char *why, size_t whylen)
+{
+	bool ok = device_read(c, spans, bufs);
+
+	if (ok)
+		*seen = judge(c, spans, CP_PAT_B, c->buf.before, why, whylen);
+	set_mechanism(c);
+	return ok;
+}
+
 /* ro-pin-reliable and file-intact: the process writes B after the pin, the device must read B. */
 static void case_reliable(struct check *c, struct cp_span *spans, unsigned char *bufs)
 {
@@ -250,12 +266,8 @@ static void case_reliable(struct check *c, struct cp_span *spans, unsigned char 
 	char why[1024];
 
 	process_write(c);
-	if (!device_read(c, spans, bufs)) {
-		set_mechanism(c);
+	if (!read_after_write(c, spans, bufs, &seen, why, sizeof(why)))
 		return;
-	}
-	seen = judge(c, spans, CP_PAT_B, c->buf.before, why, sizeof(why));
-	set_mechanism(c);
 	if (c->t->kase == CP_CASE_FILE_INTACT)
 		/* The file decides this case; the device's view only goes into the reason. */
 		cp_result_verdict(c->res, CP_V_PASS, 0, "%s", seen == SEEN_WANT ? "device saw B" : why);
@@ -284,12 +296,8 @@ static void case_fork(struct check *c, struct cp_span *spans, unsigned char *buf
 	process_write(c);
 	child = cp_fork_child_finish(&f, cp_wait_bound(&c->env), cwhy, sizeof(cwhy));
 	json_object_object_add(c->ev, "child", json_object_new_string(cwhy));
-	if (!device_read(c, spans, bufs)) {
-		set_mechanism(c);
+	if (!read_after_write(c, spans, bufs, &seen, why, sizeof(why)))
 		return;
-	}
-	seen = judge(c, spans, CP_PAT_B, c->buf.before, why, sizeof(why));
-	set_mechanism(c);
 	reliable_verdict(c, seen, why);
 	if (child == 0)
 		cp_result_fail(c->res, "child-saw-write", 0, "the parent's write reached the forked child: %s (device: %s)",
@@ -385,34 +393,6 @@ static void file_intact(struct check *c)
 	}
 }
 
-static void foll_pin_gate(struct check *c);
-
-static void teardown(struct check *c)
-{
-	struct cp_status after;
-
-	if (c->pinned)
-		c->t->ops->unpin(&c->env, c->ctx, &c->pin);
-	c->pinned = false;
-	if (c->opened)
-		c->t->ops->close(&c->env, c->ctx);
-	c->opened = false;
-	if (c->t->kase == CP_CASE_FILE_INTACT)
-		file_intact(c);
-	cp_backing_teardown(&c->buf);
-	/* Gate: every pin and lock charged by the test is gone again. */
-	if (!cp_status_read(&after)) {
-		delta(c, "vm_pin_after_kb", after.vm_pin_kb, c->base.vm_pin_kb);
-		delta(c, "vm_lck_after_kb", after.vm_lck_kb, c->base.vm_lck_kb);
-		if (after.vm_pin_kb != c->base.vm_pin_kb || after.vm_lck_kb != c->base.vm_lck_kb)
-			cp_result_fail(c->res, "pin-leak", 0,
-				       "pin leak: VmPin %ld -> %ld kB, VmLck %ld -> %ld kB after unpin (was: %s)",
-				       c->base.vm_pin_kb, after.vm_pin_kb, c->base.vm_lck_kb, after.vm_lck_kb,
-				       json_object_get_string(json_object_object_get(c->res, "reason")));
-	}
-	foll_pin_gate(c);
-}
-
 /*
  * Gate: as many FOLL_PIN references released as acquired since the test
  * began, so consumers charged to neither VmPin nor VmLck (v4l2, gup_test)
@@ -459,6 +439,32 @@ static void foll_pin_gate(struct check *c)
 			       "(/proc/vmstat nr_foll_pin_*; was: %s)",
 			       now.acquired - c->foll.acquired, now.released - c->foll.released,
 			       cp_result_str(c->res, "reason"));
+}
+
+static void teardown(struct check *c)
+{
+	struct cp_status after;
+
+	if (c->pinned)
+		c->t->ops->unpin(&c->env, c->ctx, &c->pin);
+	c->pinned = false;
+	if (c->opened)
+		c->t->ops->close(&c->env, c->ctx);
+	c->opened = false;
+	if (c->t->kase == CP_CASE_FILE_INTACT)
+		file_intact(c);
+	cp_backing_teardown(&c->buf);
+	/* Gate: every pin and lock charged by the test is gone again. */
+	if (!cp_status_read(&after)) {
+		delta(c, "vm_pin_after_kb", after.vm_pin_kb, c->base.vm_pin_kb);
+		delta(c, "vm_lck_after_kb", after.vm_lck_kb, c->base.vm_lck_kb);
+		if (after.vm_pin_kb != c->base.vm_pin_kb || after.vm_lck_kb != c->base.vm_lck_kb)
+			cp_result_fail(c->res, "pin-leak", 0,
+				       "pin leak: VmPin %ld -> %ld kB, VmLck %ld -> %ld kB after unpin (was: %s)",
+				       c->base.vm_pin_kb, after.vm_pin_kb, c->base.vm_lck_kb, after.vm_lck_kb,
+				       json_object_get_string(json_object_object_get(c->res, "reason")));
+	}
+	foll_pin_gate(c);
 }
 
 struct json_object *cp_check_run(const struct cp_test *t, const struct cp_settings *s)
