@@ -274,6 +274,12 @@ def main(argv):
 		futs = [k if isinstance(k, dict) else
 			pool.submit(run_kernel, k, a, cowpin, rdir) for k in ks]
 		runs = [f if isinstance(f, dict) else f.result() for f in futs]
+	publish(runs, rdir, started)
+	return 1 if a.cow_error or any(r["error"] for r in runs) else 0
+
+
+def publish(runs, rdir, started):
+	"""report.md, lab.json and the A/B table on stdout (also scripts/lava-job's)."""
 	memlock = plot_memlock(runs, rdir)
 	total = util.elapsed()
 	md = report.markdown(runs, total, started) + memlock + "".join(
@@ -293,4 +299,3 @@ def main(argv):
 	print()
 	print("\n".join(report.timings(runs, total)))
 	print("\nreport: %s" % os.path.join(rdir, "report.md"))
-	return 1 if a.cow_error or any(r["error"] for r in runs) else 0

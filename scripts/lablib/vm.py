@@ -61,6 +61,14 @@ def kvm_usable():
 		return bool(re.search(r"\b(vmx|svm)\b", f.read()))
 
 
+def make_scratch(path):
+	"""The empty ext4 scratch disk (/var/tmp in the guest, see PROLOGUE)."""
+	with open(path, "wb") as f:
+		f.truncate(SCRATCH_MB << 20)
+	subprocess.run(["mkfs.ext4", "-q", "-F", "-b", "4096", "-E", "nodiscard",
+			path], check=True)
+
+
 class Result:
 	def __init__(self):
 		self.rc = None		# the job's exit status, None on a lab error
@@ -107,9 +115,9 @@ class Guest:
 			a.append(self.append)
 		return " ".join(w for w in a if w)
 
-	def argv(self, share, accel, initrd, scratch=None):
-		k = self.kernel
-		mods = k.modules
+	def machine_options(self):
+		"""Machine, CPUs and devices: the part of the QEMU command line
+		the native lab and the LAVA job (lablib/lava_job.py) share."""
 		machine = "q35"
 		dev = []
 		if self.noiommu:
@@ -118,6 +126,11 @@ class Guest:
 			# The vIOMMU must come before the devices it translates.
 			machine += ",kernel-irqchip=split"
 			dev += ["-device", "intel-iommu,intremap=on", "-device", "edu"]
+		return ["-machine", machine, "-smp", str(self.smp)] + dev
+
+	def argv(self, share, accel, initrd, scratch=None):
+		k = self.kernel
+		mods = k.modules
 		if accel.startswith("kvm"):
 			cpu = "host"
 		else:
@@ -129,12 +142,13 @@ class Guest:
 				tag, path, ",readonly=on" if ro else "",
 				",multidevs=remap" if tag == "root" else ""),
 			       "-device", "virtio-9p-pci,fsdev=%s,mount_tag=%s" % (tag, tag)]
+		dev = []
 		if scratch:
 			dev += ["-drive", "if=none,id=scratch,format=raw,file=" + scratch,
 				"-device", "virtio-blk-pci,drive=scratch"]
 		return [QEMU, "-nodefaults", "-no-user-config", "-display", "none",
-			"-no-reboot", "-accel", accel, "-cpu", cpu,
-			"-machine", machine, "-smp", str(self.smp), "-m", self.mem,
+			"-no-reboot", "-accel", accel, "-cpu", cpu, "-m", self.mem
+			] + self.machine_options() + [
 			"-kernel", k.image, "-initrd", initrd,
 			"-append", self._cmdline(), "-nic", "none",
 			"-serial", "file:" + os.path.join(share, "console.log")
@@ -187,10 +201,7 @@ class Guest:
 		res.__init__()
 		res.attempts = attempts
 		scratch = os.path.join(share, "scratch.img")
-		with open(scratch, "wb") as f:
-			f.truncate(SCRATCH_MB << 20)
-		subprocess.run(["mkfs.ext4", "-q", "-F", "-b", "4096", "-E", "nodiscard",
-				scratch], check=True)
+		make_scratch(scratch)
 		argv = self.argv(share, accel, initrd, scratch)
 		with open(os.path.join(share, "qemu.argv"), "w") as f:
 			f.write(" ".join(argv) + "\n")
