@@ -98,10 +98,14 @@ def lava_run(jdir, job_id, timeout):
 	with open(log, "wb") as out:
 		p = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT,
 				     stdin=subprocess.DEVNULL, start_new_session=True)
+		deadline = time.monotonic() + timeout
 		try:
-			rc = p.wait(timeout=timeout)
-		except subprocess.TimeoutExpired:
 			rc = None
+			while rc is None and time.monotonic() < deadline and not vm.STOP.is_set():
+				try:
+					rc = p.wait(timeout=1)
+				except subprocess.TimeoutExpired:
+					pass
 		finally:	# timeout, Ctrl-C: lava-run and its QEMU go too
 			if p.poll() is None:
 				# SIGTERM: lava-run cancels the job and kills its QEMU
@@ -178,7 +182,7 @@ def run_kernel(k, a, cowpin, idx):
 	run["lava_run_rc"] = rc
 	err = collect(run, log, os.path.join(jdir, "output"), a.cow)
 	if rc != 0:
-		err = "lava-run %s (log %s)%s" % ("timed out" if rc is None else "exit %d" % rc,
+		err = "lava-run %s (log %s)%s" % ("timed out or interrupted" if rc is None else "exit %d" % rc,
 						 log, "; " + err if err else "")
 	run["error"] = err
 	doc = run["json"]

@@ -20,6 +20,9 @@ mount -t hugetlbfs hugetlbfs /dev/hugepages
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 mount -t tmpfs run /run
 ip link set lo up	# rxe on lo, local sockets
+# What udev would load for the virtio devices (the native lab's initramfs
+# does too): the scratch disk's virtio_blk finds its PCI transport.
+modprobe virtio_pci
 # Kernel messages stay in the log (cowpin reads /dev/kmsg) but off the
 # console, where they would cut into the test shell's lines and markers.
 dmesg -n 1
