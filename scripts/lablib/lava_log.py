@@ -46,14 +46,17 @@ def entries(text):
 
 
 def parse(text):
-	"""(cases, files): cases [{case, result, definition, ...}] of cowpin's
-	definition in order; files {name: bytes} rebuilt from the console."""
-	cases, files, cur, buf = [], {}, None, []
+	"""(cases, files, job): cases [{case, result, definition, ...}] of
+	cowpin's definition in order; files {name: bytes} rebuilt from the
+	console; job: LAVA's own result for the job (its "lava" case "job")."""
+	cases, files, cur, buf, job = [], {}, None, [], None
 	for e in entries(text):
 		msg = e.get("msg")
 		if e.get("lvl") == "results" and isinstance(msg, dict):
 			if str(msg.get("definition", "")).endswith(DEFINITION):
 				cases.append(msg)
+			elif msg.get("definition") == "lava" and msg.get("case") == "job":
+				job = msg.get("result")
 			continue
 		if not isinstance(msg, str):
 			continue
@@ -68,7 +71,7 @@ def parse(text):
 			cur = None
 		elif cur and _B64.match(line):
 			buf.append(line)
-	return cases, files
+	return cases, files, job
 
 
 def check(cases, doc):
@@ -103,15 +106,3 @@ def measurements(cases):
 	"""{case: (measurement, units)} of the memlock figures."""
 	return {c["case"]: (c.get("measurement"), c.get("units")) for c in cases
 		if c.get("case", "").startswith("memlock.")}
-
-
-def job_result(outdir):
-	"""lava-run's own verdict on the job (result.yaml): pass, fail or None."""
-	try:
-		with open(os.path.join(outdir, "result.yaml")) as f:
-			doc = yaml.safe_load(f)
-	except (OSError, yaml.YAMLError):
-		return None
-	if isinstance(doc, dict):
-		return doc.get("result") or doc.get("status")
-	return str(doc) if doc else None

@@ -119,12 +119,11 @@ def lava_run(jdir, job_id, timeout):
 	return rc, log
 
 
-def collect(run, log, outdir, cow):
+def collect(run, log, cow):
 	"""Fill run (json, lava cases, error) from a finished job's log."""
 	with open(log, errors="replace") as f:
-		cases, files = lava_log.parse(f.read())
-	run["lava"] = {"log": log, "cases": len(cases),
-		       "job_result": lava_log.job_result(outdir),
+		cases, files, job = lava_log.parse(f.read())
+	run["lava"] = {"log": log, "cases": len(cases), "job_result": job,
 		       "measurements": len(lava_log.measurements(cases))}
 	run["t"].update(_events(files.get("events")))
 	fdir = os.path.join(os.path.dirname(log), "files")
@@ -141,16 +140,17 @@ def collect(run, log, outdir, cow):
 		doc = json.loads(files["results.json"])
 	except (KeyError, TypeError, ValueError) as e:
 		return "no cowpin results.json in the LAVA log %s (%s: %s)" % (log, type(e).__name__, e)
-	if cow:
-		selftest.attach(doc, fdir, selftest.source(cow), run["t"].get("selftest_s"))
+	if cow or "selftest.rc" in files:	# (a farm's log: the source is in its KTAP)
+		selftest.attach(doc, fdir, selftest.source(cow) if cow else "cow.c",
+				run["t"].get("selftest_s"))
 	run["json"] = doc
 	run["cases"] = cases
 	bad = lava_log.check(cases, doc)
 	if bad:
 		return "LAVA cases disagree with cowpin's JSON (%d): %s" % (
 			len(bad), "; ".join(bad[:20]))
-	if run["lava"]["job_result"] not in ("pass", None):
-		return "LAVA job result %s (%s)" % (run["lava"]["job_result"], outdir)
+	if job != "pass":
+		return "LAVA job result %s (log %s)" % (job or "missing", log)
 	return None
 
 
@@ -180,30 +180,38 @@ def run_kernel(k, a, cowpin, idx):
 	rc, log = lava_run(jdir, job_id, lava_job.TIMEOUTS["job"] * 60 + 120)
 	run["t"]["wall"] = time.monotonic() - t0
 	run["lava_run_rc"] = rc
-	err = collect(run, log, os.path.join(jdir, "output"), a.cow)
+	err = collect(run, log, a.cow)
 	if rc != 0:
 		err = "lava-run %s (log %s)%s" % ("timed out or interrupted" if rc is None else "exit %d" % rc,
 						 log, "; " + err if err else "")
 	run["error"] = err
+	save(run, a.report, jdir)
+	return run
+
+
+def save(run, rdir, jdir):
+	"""The lab's report files of one run: KERNEL.json, memlock/, note2/,
+	and lava-cases-KERNEL.json."""
+	label = run["label"]
+	err = run["error"]
 	doc = run["json"]
 	if doc is not None:
-		with open(os.path.join(a.report, label + ".json"), "w") as f:
+		with open(os.path.join(rdir, label + ".json"), "w") as f:
 			json.dump(doc, f, indent=1)
-		with open(os.path.join(a.report, "lava-cases-%s.json" % label), "w") as f:
+		with open(os.path.join(rdir, "lava-cases-%s.json" % label), "w") as f:
 			json.dump(run["cases"], f, indent=1)
 		for kind in ("memlock", "note2"):
 			src = os.path.join(jdir, "files", kind + ".json")
 			if os.path.exists(src):
-				os.makedirs(os.path.join(a.report, kind), exist_ok=True)
-				run[kind] = os.path.join(a.report, kind, label + ".json")
+				os.makedirs(os.path.join(rdir, kind), exist_ok=True)
+				run[kind] = os.path.join(rdir, kind, label + ".json")
 				shutil.copy(src, run[kind])
 	if err:
 		util.say("%s: LAB ERROR: %s" % (label, err))
 	else:
 		util.say("%s: done in %.1fs: %d LAVA cases (%d measurements), %s" % (
-			label, run["t"]["wall"], run["lava"]["cases"],
+			label, run["t"].get("wall", 0), run["lava"]["cases"],
 			run["lava"]["measurements"], suite.report.summary(run)))
-	return run
 
 
 def main(argv):
@@ -228,7 +236,13 @@ def main(argv):
 	for opt in ("consumer", "backing", "case"):
 		p.add_argument("--" + opt, action="append", default=[],
 			       help="passed to `cowpin run` (repeatable)")
+	p.add_argument("--log", action="append", default=[], metavar="KERNEL=PATH",
+		       help="build the report from a finished job's log instead of "
+		       "running one (e.g. `lavacli jobs logs --raw ID` of a farm's "
+		       "job; repeatable, in column order)")
 	a = p.parse_args(argv)
+	if a.log:
+		return from_logs(a)
 	hostdeps.ensure(build=not a.cowpin, extra=["jq"] if a.no_run else hostdeps.LAVA)
 	cowpin = os.path.abspath(a.cowpin) if a.cowpin else suite.build_cowpin(suite.REPO)
 	started = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
@@ -260,4 +274,28 @@ def main(argv):
 		print("LAVA %s: %s" % (r["label"], "error: " + r["error"] if r["error"] else
 				      "%d cases (%d measurements), %.0f s" % (
 					      r["lava"]["cases"], r["lava"]["measurements"], r["t"]["wall"])))
+	return 1 if any(r["error"] for r in runs) else 0
+
+
+def from_logs(a):
+	"""The A/B table and report directory from LAVA logs (a farm's jobs)."""
+	started = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
+	a.report = os.path.abspath(a.report or os.path.join(
+		suite.REPO, "build", "lava-report-" + time.strftime("%Y%m%d-%H%M%S")))
+	runs = []
+	for spec in a.log:
+		label, sep, path = spec.partition("=")
+		if not sep or not os.path.exists(path):
+			raise util.LabError("--log %s: want KERNEL=PATH of a job log" % spec)
+		jdir = os.path.join(a.report, "lava", label)
+		os.makedirs(jdir, exist_ok=True)
+		log = os.path.join(jdir, "lava-run.log")
+		shutil.copy(path, log)
+		run = {"label": label, "origin": "LAVA job log %s" % os.path.abspath(path),
+		       "kver": "?", "t": {}, "rc": None, "json": None, "attempts": 1}
+		run["error"] = collect(run, log, None)
+		run["kver"] = (run["json"] or {}).get("kernel", "?")
+		save(run, a.report, jdir)
+		runs.append(run)
+	suite.publish(runs, a.report, started)
 	return 1 if any(r["error"] for r in runs) else 0

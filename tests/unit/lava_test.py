@@ -75,8 +75,8 @@ def make_log(cases, files, damage=False):
 def log_checks(label, doc):
 	files = {"results.json": json.dumps(doc).encode(), "rc": b"0\n"}
 	cases = cases_of(doc)
-	got_cases, got_files = lava_log.parse(make_log(cases, files))
-	tap(json.loads(got_files["results.json"]) == doc and got_files["rc"] == b"0\n",
+	got_cases, got_files, job = lava_log.parse(make_log(cases, files))
+	tap(json.loads(got_files["results.json"]) == doc and got_files["rc"] == b"0\n" and job == "pass",
 	    "%s: the files come back from the log unchanged" % label)
 	tap(len(got_cases) == len(cases), "%s: every cowpin case read back (%d)" % (label, len(cases)))
 	bad = lava_log.check(got_cases, doc)
@@ -93,19 +93,22 @@ def log_checks(label, doc):
 	for what, mutate in mutants.items():
 		cs = copy.deepcopy(cases)
 		mutate(cs)
-		mc, _ = lava_log.parse(make_log(cs, files))
+		mc, _, _ = lava_log.parse(make_log(cs, files))
 		bad = lava_log.check(mc, doc)
 		tap(bool(bad), "%s: lava_log.check catches %s" % (label, what), "accepted")
 	# A damaged file: lava-job reports an error, never a result.
 	text = make_log(cases, files, damage=True)
 	with tempfile.TemporaryDirectory() as tmp:
 		for name, t in (("intact", make_log(cases, files)), ("damaged", text),
-				("without results", make_log(cases, {"rc": b"0\n"}))):
+				("without results", make_log(cases, {"rc": b"0\n"})),
+				("of a failed job", make_log(cases, files).replace(
+					'"case": "job", "definition": "lava", "size": ! "590", "result": "pass"',
+					'"case": "job", "definition": "lava", "size": ! "590", "result": "fail"'))):
 			log = os.path.join(tmp, "lava-run.log")
 			with open(log, "w") as f:
 				f.write(t)
 			run = {"t": {}}
-			err = lava_run.collect(run, log, tmp, None)
+			err = lava_run.collect(run, log, None)
 			tap((err is None) == (name == "intact"), "%s: lava-job on a log %s: %s" % (
 				label, name, err or "no error"), err)
 
