@@ -34,12 +34,12 @@ done
 for s in $setups; do
 	n=${s##*/}
 	ev "up:$n"
-	"$s" up >$LAB/$n.up.out 2>$LAB/$n.up.err
+	"$s" up >"$LAB"/$n.up.out 2>"$LAB"/$n.up.err
 	rc=$?
-	sed "s/^/# $n up: /" $LAB/$n.up.err
-	grep -v '^COWPIN_[A-Za-z0-9_]*=' $LAB/$n.up.out | sed "s/^/# $n up: /"
+	sed "s/^/# $n up: /" "$LAB"/$n.up.err
+	grep -v '^COWPIN_[A-Za-z0-9_]*=' "$LAB"/$n.up.out | sed "s/^/# $n up: /"
 	# Only well-formed assignments: a setup script must not inject code.
-	for kv in $(grep '^COWPIN_[A-Za-z0-9_]*=[^ ]*$' $LAB/$n.up.out); do
+	for kv in $(grep '^COWPIN_[A-Za-z0-9_]*=[^ ]*$' "$LAB"/$n.up.out); do
 		export "$kv"
 		echo "# $n up: $kv"
 	done
@@ -47,7 +47,7 @@ for s in $setups; do
 done
 
 ev tests
-"$COWPIN" run --json $LAB/results.json "$@"
+"$COWPIN" run --json "$LAB"/results.json "$@"
 status=$?
 ev tests-done
 
@@ -57,9 +57,9 @@ ev tests-done
 if [ -n "${LAB_SELFTEST:-}" ]; then
 	ev selftest
 	(cd /tmp && timeout -k 10 "${LAB_SELFTEST_TIMEOUT:-600}" "$LAB_SELFTEST") \
-		>$LAB/selftest.ktap 2>&1
-	echo $? >$LAB/selftest.rc
-	echo "# cow.c selftest: exit $(cat $LAB/selftest.rc)"
+		>"$LAB"/selftest.ktap 2>&1
+	echo $? >"$LAB"/selftest.rc
+	echo "# cow.c selftest: exit $(cat "$LAB"/selftest.rc)"
 	ev selftest-done
 fi
 
@@ -67,7 +67,7 @@ fi
 if [ -n "${LAB_MEMLOCK:-}" ]; then
 	ev memlock
 	# shellcheck disable=SC2086 # word splitting intended: the options
-	"$COWPIN" memlock $LAB_MEMLOCK --json $LAB/memlock.json ||
+	"$COWPIN" memlock $LAB_MEMLOCK --json "$LAB"/memlock.json ||
 		echo "# cowpin memlock: exit $?"
 	ev memlock-done
 fi
@@ -75,7 +75,7 @@ fi
 if [ -n "${LAB_NOTE2:-}" ]; then
 	ev note2
 	# shellcheck disable=SC2086 # word splitting intended: the options
-	"$COWPIN" memlock $LAB_NOTE2 --json $LAB/note2.json ||
+	"$COWPIN" memlock $LAB_NOTE2 --json "$LAB"/note2.json ||
 		echo "# cowpin memlock (Note 2): exit $?"
 	ev note2-done
 fi
@@ -87,8 +87,8 @@ done
 for s in $rev; do
 	n=${s##*/}
 	ev "down:$n"
-	"$s" down >$LAB/$n.down.out 2>&1 || echo "# $n down: exit $?"
-	sed "s/^/# $n down: /" $LAB/$n.down.out
+	"$s" down >"$LAB"/$n.down.out 2>&1 || echo "# $n down: exit $?"
+	sed "s/^/# $n down: /" "$LAB"/$n.down.out
 done
 ev done
 exit $status

@@ -17,7 +17,7 @@ D=/opt/cowpin
 . $D/lava.env
 lava_path=$PATH
 . $D/prologue.sh	# PATH, HOME, the ext4 scratch disk on /var/tmp
-export PATH=$PATH:$lava_path	# and the test shell's helpers
+export PATH="$PATH:$lava_path"	# and the test shell's helpers
 echo "cowpin-suite: /var/tmp on $(grep ' /var/tmp ' /proc/mounts || echo 'the ramdisk (no scratch disk!)')"
 export LAB_DIR=/tmp/cowpin-lab
 rm -rf "$LAB_DIR"
