@@ -173,6 +173,12 @@ def run_kernel(k, a, cowpin, idx):
 	with open(os.path.join(jdir, "dispatcher.yaml"), "w") as f:
 		f.write(lava_job.DISPATCHER)
 	shutil.rmtree(os.path.join(jdir, "output"), ignore_errors=True)
+	# A report directory is reused (the lava suite's): no earlier run's
+	# files may stand in for this one's if it fails.
+	for old in (label + ".json", "lava-cases-%s.json" % label, "memlock/%s.json" % label,
+		    "note2/%s.json" % label, "lab.json"):
+		if os.path.exists(os.path.join(a.report, old)):
+			os.unlink(os.path.join(a.report, old))
 	# Distinct ids: lava-run's scratch is /var/lib/lava/dispatcher/tmp/ID.
 	job_id = "%d%02d" % (os.getpid(), idx)
 	util.say("%s: lava-run --job-id %s (log %s)" % (label, job_id, os.path.join(jdir, "lava-run.log")))

@@ -33,6 +33,7 @@ import compare  # noqa: E402
 
 N = [0]
 FAILED = [0]
+LAVA_TMP = "/var/lib/lava/dispatcher/tmp"
 
 
 def tap(ok, what, diag=""):
@@ -215,9 +216,12 @@ def job_checks():
 			path = os.path.join(tmp, "job.yaml")
 			with open(path, "w") as f:
 				f.write(lava_job.dump(j))
-			r = subprocess.run(["lava-run", "--validate", "--job-id", "%d9%d" % (os.getpid(), want),
+			job_id = "%d9%d" % (os.getpid(), want)
+			r = subprocess.run(["lava-run", "--validate", "--job-id", job_id,
 					    "--output-dir", os.path.join(tmp, "out%d" % want), "--device", dev,
 					    "--dispatcher", disp, path], capture_output=True, text=True)
+			# --validate leaves its (empty) scratch directory behind.
+			shutil.rmtree(os.path.join(LAVA_TMP, job_id), ignore_errors=True)
 			tap((r.returncode == 0) == (want == 0), "lava-run --validate %s %s" % (
 				"accepts" if want == 0 else "rejects", name), r.stdout[-2000:])
 
