@@ -12,8 +12,40 @@ shift 2
 export COWPIN_STATE_DIR=/run/cowpin-state
 mkdir -p "$COWPIN_STATE_DIR"
 
+# Builtins only where it is cheap to avoid a process: under TCG every
+# fork+exec costs 0.1-0.5 s.
 ev() {
-	echo "$1 $(cut -d' ' -f1 /proc/uptime)" >>/lab/events
+	read -r up _ </proc/uptime
+	echo "$1 $up" >>/lab/events
+}
+
+# run_setup SCRIPT up|down: with LAB_XTRACE (scripts/lab --trace-setup) under
+# bash's xtrace, each command stamped with $EPOCHREALTIME (no process per
+# line), into /lab/NAME.ACTION.trace: where a slow set-up spends its time.
+run_setup() {
+	if [ -n "${LAB_XTRACE:-}" ]; then
+		bash -c 'PS4="+ \$EPOCHREALTIME "; exec 9>"$2"; BASH_XTRACEFD=9; set -x; . "$0" "$1"' \
+			"$1" "$2" "/lab/${1##*/}.$2.trace"
+	else
+		"$1" "$2"
+	fi
+}
+
+# show NAME ACTION FILE [export]: the script's lines as TAP diagnostics; with
+# "export", a well-formed stdout line "COWPIN_X=value" (no blank in the value:
+# a set-up script must not inject code) also goes into cowpin's environment.
+show() {
+	while IFS= read -r line; do
+		case $4:$line in
+		export:COWPIN_*=*)
+			k=${line%%=*} v=${line#*=}
+			case $k in
+			*[!A-Za-z0-9_]*) ;;
+			*) case $v in *" "* | *"	"*) ;; *) export "$line" ;; esac ;;
+			esac ;;
+		esac
+		echo "# $1 $2: $line"
+	done <"$3"
 }
 
 # hugetlb backings need 2 free pages each (file page + private COW copy).
@@ -32,15 +64,10 @@ done
 for s in $setups; do
 	n=${s##*/}
 	ev "up:$n"
-	"$s" up >/lab/$n.up.out 2>/lab/$n.up.err
+	run_setup "$s" up >/lab/$n.up.out 2>/lab/$n.up.err
 	rc=$?
-	sed "s/^/# $n up: /" /lab/$n.up.err
-	grep -v '^COWPIN_[A-Za-z0-9_]*=' /lab/$n.up.out | sed "s/^/# $n up: /"
-	# Only well-formed assignments: a setup script must not inject code.
-	for kv in $(grep '^COWPIN_[A-Za-z0-9_]*=[^ ]*$' /lab/$n.up.out); do
-		export "$kv"
-		echo "# $n up: $kv"
-	done
+	show "$n" up /lab/$n.up.err
+	show "$n" up /lab/$n.up.out export
 	[ $rc -eq 0 ] || echo "# $n up: exit $rc"
 done
 
@@ -85,8 +112,10 @@ done
 for s in $rev; do
 	n=${s##*/}
 	ev "down:$n"
-	"$s" down >/lab/$n.down.out 2>&1 || echo "# $n down: exit $?"
-	sed "s/^/# $n down: /" /lab/$n.down.out
+	run_setup "$s" down >/lab/$n.down.out 2>&1 || echo "# $n down: exit $?"
+	while IFS= read -r line; do
+		echo "# $n down: $line"
+	done </lab/$n.down.out
 done
 ev done
 exit $status
