@@ -171,9 +171,9 @@ def contents(k, cowpin, cow=None, memlock=None, note2=None, run_args=()):
 		t.elf(cow, OPT + "/cow")
 	if k.gup_ko:
 		t.host(k.gup_ko, OPT + "/cowpin_gup_test.ko", 0o644)
-	for f in sorted(os.listdir(SCRIPTS)):	# setup-* and what they call
+	for f in sorted(os.listdir(SCRIPTS)):	# setup-* and what they call or source
 		p = os.path.join(SCRIPTS, f)
-		if f.startswith(("setup-", "vfio-")) and os.path.isfile(p):
+		if (f.startswith(("setup-", "vfio-")) or f.endswith("-lib.sh")) and os.path.isfile(p):
 			t.host(p, "%s/scripts/%s" % (OPT, f))
 	t.host(os.path.join(HERE, "guest-suite.sh"), OPT + "/guest-suite.sh", 0o755)
 	for f in os.listdir(LAVA):

@@ -77,6 +77,7 @@ class Result:
 		self.boot_s = None	# QEMU start -> init reported "booted"
 		self.wall_s = 0.0
 		self.attempts = 0
+		self.accel = None	# the -accel of the attempt that ran
 
 
 class Guest:
@@ -200,6 +201,7 @@ class Guest:
 		attempts = res.attempts
 		res.__init__()
 		res.attempts = attempts
+		res.accel = accel
 		scratch = os.path.join(share, "scratch.img")
 		make_scratch(scratch)
 		argv = self.argv(share, accel, initrd, scratch)
