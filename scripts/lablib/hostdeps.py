@@ -5,10 +5,12 @@ import subprocess
 
 from . import util
 
-# The guest runs the host's binaries (its root is the host root), so the
-# guest-side tools (rdma, librxe, modprobe) are host packages too.
+# The guest runs the host's binaries (packed into its ramdisk, or its root
+# is the host root), so the guest-side tools (rdma, librxe, modprobe) are
+# host packages too.
 LAB = ["qemu-system-x86", "busybox-static", "kmod", "iproute2", "rdma-core",
-       "ibverbs-providers", "e2fsprogs"]
+       "ibverbs-providers", "e2fsprogs",
+       "jq"]	# the guests' ramdisk (lablib/lava_ramdisk.py) packs it
 # The lab report draws the memlock A/B plot (scripts/memlock-plot).
 REPORT = ["gnuplot-nox"]
 BUILD = ["meson", "ninja-build", "gcc", "pkg-config", "libjson-c-dev",

@@ -40,7 +40,8 @@ PROVIDER_DIR = "/usr/lib/x86_64-linux-gnu/libibverbs"
 # plus what the kernel requests on its own (crc32 for rxe).
 MODULES = ["virtio_pci", "virtio_blk", "ext4", "ib_uverbs", "rdma_ucm", "rdma_rxe",
 	   "siw", "dummy", "vivid", "vfio-pci", "vfio_iommu_type1", "iommufd",
-	   "crc32_generic", "crc32c_generic", "crc32-pclmul", "crc32c-intel"]
+	   "crc32_generic", "crc32c_generic", "crc32-pclmul", "crc32c-intel",
+	   "9pnet_virtio", "9p"]	# the native lab's share (scripts/lab)
 
 
 def _ldd(path):

@@ -13,7 +13,8 @@ import subprocess
 import sys
 import time
 
-from . import cli, hostdeps, kernels, kmod, note2, report, selftest, util, vm
+from . import (cli, hostdeps, kernels, kmod, lava_ramdisk, note2, report, selftest,
+	       util, vm)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -101,7 +102,12 @@ def run_kernel(k, a, cowpin, rdir):
 	label = re.sub(r"[^A-Za-z0-9._+-]", "_", k.label)
 	share = os.path.join(rdir, "guest-" + label)
 	os.makedirs(share, exist_ok=True)
-	args = ["/bin/sh", os.path.join(HERE, "guest-suite.sh"), REPO, cowpin]
+	ramdisk = a.root == "ramdisk"
+	if ramdisk:	# the suite as packed in the ramdisk (lava_ramdisk.OPT)
+		suite_dir = "/" + lava_ramdisk.OPT
+		args = ["/bin/sh", suite_dir + "/guest-suite.sh", suite_dir, suite_dir + "/cowpin"]
+	else:
+		args = ["/bin/sh", os.path.join(HERE, "guest-suite.sh"), REPO, cowpin]
 	# A KERNEL@noiommu boot only serves vfio-noiommu.
 	for c in ["vfio-noiommu"] if k.noiommu else a.consumer:
 		args += ["--consumer", c]
@@ -111,7 +117,10 @@ def run_kernel(k, a, cowpin, rdir):
 	if a.hugetlb_1g:
 		# Pinning a private 1 GiB hugetlb page copies all of it: minutes under TCG.
 		args += ["--timeout", "900"]
-	job = "cd %s\n" % shlex.quote(REPO)
+	if ramdisk:	# its env: COWPIN_LAB, the gup_test module and cow.c in the ramdisk
+		job = "cd /\n. %s/lava.env\n" % suite_dir
+	else:
+		job = "cd %s\n" % shlex.quote(REPO)
 	if k.noiommu:
 		job += "export LAB_SETUPS=setup-vfio\n"
 		# vm.py raises edu's dma_mask to 40 bits in this boot: physical pages
@@ -122,13 +131,15 @@ def run_kernel(k, a, cowpin, rdir):
 		if not a.consumer or "gup-test-fast" in a.consumer:
 			job += "export LAB_NOTE2=%s\n" % shlex.quote(note2.OPTS)
 	# The host's root is the guest's lower layer: the cached .ko is at the same path.
-	if k.gup_ko:
+	if ramdisk:
+		pass
+	elif k.gup_ko:
 		job += "export COWPIN_GUP_TEST_KO=%s\n" % shlex.quote(k.gup_ko)
 	elif k.gup_no_ko:
 		job += "export COWPIN_GUP_TEST_NO_KO=%s\n" % shlex.quote(k.gup_no_ko)
 	if a.trace_setup:
 		job += "export LAB_XTRACE=1\n"
-	if a.cow and not k.noiommu:	# (a @noiommu boot has no gup_test set-up)
+	if a.cow and not k.noiommu and not ramdisk:	# (a @noiommu boot has no gup_test set-up)
 		job += "export LAB_SELFTEST=%s LAB_SELFTEST_TIMEOUT=%d\n" % (
 			shlex.quote(a.cow), selftest.TIMEOUT_S)
 	job += " ".join(shlex.quote(x) for x in args) + "\n"
@@ -137,6 +148,8 @@ def run_kernel(k, a, cowpin, rdir):
 	g = vm.Guest(k, mem=a.mem, smp=a.smp, edu=True, accel=a.accel,
 		     append=a.append, huge1g=2 if a.hugetlb_1g else 0,
 		     noiommu=k.noiommu)
+	if ramdisk:
+		g.ramdisk = lava_ramdisk.build(k, cowpin, a.cow if not k.noiommu else None)
 	res = g.run(job, share, timeout=a.timeout, boot_timeout=a.boot_timeout,
 		    sink=p.sink, on_event=p.event)
 	ev = res.events
@@ -233,6 +246,10 @@ def main(argv):
 		"run the lab N times in a row; print min/median/max of the total "
 		"and of each phase per kernel (REPORT/bench.md); fails if any "
 		"verdict differs between runs"))
+	p.add_argument("--root", choices=("ramdisk", "9p"), default="ramdisk", help=(
+		"the guest's root: a self-contained ramdisk per kernel, the one the "
+		"LAVA job boots (default), or the host's root over 9p (slower: "
+		"every exec crosses 9p under TCG)"))
 	p.add_argument("--trace-setup", action="store_true", help=(
 		"run the setup-* scripts under bash xtrace, each command stamped "
 		"(guest-NAME/setup-*.up.trace, .down.trace in the report dir)"))

@@ -93,11 +93,16 @@ class Guest:
 		self.edu = edu
 		self.accel = accel
 		self.append = append
+		# A self-contained root (lablib/lava_ramdisk.py) instead of the
+		# host's root over 9p; None: the 9p root (scripts/lab exec).
+		self.ramdisk = None
 
 	def _cmdline(self):
 		a = ["console=ttyS0", "quiet", "panic=-1", "rdinit=/init",
 		     "mitigations=off", "tsc=reliable",
 		     "no_timer_check"]	# a loaded host makes the IO-APIC timer check panic
+		if self.ramdisk:
+			a.append("cowpin.lab")	# scripts/lava/init.sh: run /lab/job.sh
 		words = self.kernel.cmdline
 		a.append(words.get("all", ""))
 		if self.noiommu:
@@ -137,8 +142,10 @@ class Guest:
 		else:
 			cpu = "max"
 		fs = []
-		for tag, path, ro in (("root", "/", True), ("modules", os.path.dirname(mods), True),
-				      ("lab", share, False)):
+		shares = [("lab", share, False)]
+		if not self.ramdisk:	# the host's root and the kernel's modules
+			shares = [("root", "/", True), ("modules", os.path.dirname(mods), True)] + shares
+		for tag, path, ro in shares:
 			fs += ["-fsdev", "local,id=%s,path=%s,security_model=none%s%s" % (
 				tag, path, ",readonly=on" if ro else "",
 				",multidevs=remap" if tag == "root" else ""),
@@ -163,9 +170,12 @@ class Guest:
 		"stdout" or "stderr"); default: copy to our own stdout/stderr.
 		on_event(name, line, seconds) is called per /lab/events line.
 		"""
-		if self.kernel.modules is None:
+		if self.ramdisk:
+			initrd = self.ramdisk
+		elif self.kernel.modules is None:
 			raise util.LabError("kernel %s has no modules dir" % self.kernel.label)
-		initrd = initramfs.build(self.kernel)
+		else:
+			initrd = initramfs.build(self.kernel)
 		if self.accel:
 			accels = [self.accel, "tcg,thread=single"]
 		elif kvm_usable():
