@@ -104,6 +104,7 @@ def main(argv):
 	for i in range(1, n + 1):
 		run_dir = os.path.join(rdir, "run%d" % i)
 		util.say("bench: run %d of %d -> %s" % (i, n, run_dir))
+		util.T0 = time.monotonic()	# each run's total from its own start
 		rc = suite.main(lab_argv + ["--report", run_dir])
 		status = status or rc
 		with open(os.path.join(run_dir, "lab.json")) as f:
