@@ -31,6 +31,12 @@ if modprobe virtio_blk 2>/dev/null && modprobe ext4 2>/dev/null &&
 fi
 """
 SCRATCH_MB = 256
+# The lab's NVMe controller: a sparse raw image in the share, rewritten every
+# boot; 1 GiB + 64 MiB holds a hugetlb-1G buffer.  setup-vfio finds the
+# controller by this serial and names all of its blocks as the scratch range.
+NVME_IMAGE = "nvme.img"
+NVME_MB = 1088
+NVME_SERIAL = "cowpin-lab"
 # A boot takes ~10-20 CPU seconds under TCG; more means the guest is stuck.
 BOOT_CPU = 120
 # Set on SIGINT/SIGTERM: every running guest is killed, none is retried.
@@ -107,17 +113,28 @@ class Guest:
 			a.append(self.append)
 		return " ".join(w for w in a if w)
 
+	def devices(self, nvme_image):
+		"""QEMU options of the lab's DMA devices, in order: the vIOMMU
+		(it must come before the devices it translates; none in a
+		@noiommu boot), edu, and an NVMe controller on the throwaway raw
+		nvme_image (serial NVME_SERIAL: the one scripts/setup-vfio binds).
+		Shared with the LAVA job generator."""
+		if not (self.edu or self.noiommu):
+			return []
+		nvme = ["-drive", "if=none,id=nvm,format=raw,file=" + nvme_image,
+			"-device", "nvme,serial=%s,drive=nvm" % NVME_SERIAL]
+		if self.noiommu:
+			# 40 address bits: guest pages above 256 MiB are reachable.
+			return ["-device", "edu,dma_mask=0xffffffffff"] + nvme
+		return ["-device", "intel-iommu,intremap=on", "-device", "edu"] + nvme
+
 	def argv(self, share, accel, initrd, scratch=None):
 		k = self.kernel
 		mods = k.modules
 		machine = "q35"
-		dev = []
-		if self.noiommu:
-			dev += ["-device", "edu,dma_mask=0xffffffffff"]
-		elif self.edu:
-			# The vIOMMU must come before the devices it translates.
-			machine += ",kernel-irqchip=split"
-			dev += ["-device", "intel-iommu,intremap=on", "-device", "edu"]
+		if self.edu and not self.noiommu:
+			machine += ",kernel-irqchip=split"	# intel-iommu's interrupt remapping
+		dev = self.devices(os.path.join(share, NVME_IMAGE))
 		if accel.startswith("kvm"):
 			cpu = "host"
 		else:
@@ -186,6 +203,8 @@ class Guest:
 		attempts = res.attempts
 		res.__init__()
 		res.attempts = attempts
+		with open(os.path.join(share, NVME_IMAGE), "wb") as f:
+			f.truncate(NVME_MB << 20)	# sparse: only what the tests write
 		scratch = os.path.join(share, "scratch.img")
 		with open(scratch, "wb") as f:
 			f.truncate(SCRATCH_MB << 20)
