@@ -85,8 +85,15 @@ static const char *alt_words(enum cp_pattern alt)
  * spans).  A difference there makes a read whose spans were right corrupt,
  * and the reason names the first differing offset; spans that were already
  * wrong keep their verdict (stale, reads-mapping) and the reason adds it.
- * Records compared_bytes either way.
+ * Records compared_bytes (top level: it outlives stripped evidence) either way.
  */
+/* How many bytes of the buffer the device's read was judged on, beside the buffer's length. */
+static void compared_bytes(struct check *c, size_t n)
+{
+	json_object_object_add(c->res, "compared_bytes", json_object_new_int64(n));
+	json_object_object_add(c->res, "buffer_bytes", json_object_new_int64(c->buf.len));
+}
+
 static enum seen whole(struct check *c, enum seen all, size_t why_at, char *why, size_t whylen)
 {
 	size_t from = 0, to, bad = 0, n, compared = 0;
@@ -95,10 +102,10 @@ static enum seen whole(struct check *c, enum seen all, size_t why_at, char *why,
 	if (!c->pin.seen) {
 		for (int i = 0; i < c->nspans; i++)
 			compared += SPAN_LEN;
-		json_object_object_add(c->ev, "compared_bytes", json_object_new_int64(compared));
+		compared_bytes(c, compared);
 		return all;
 	}
-	json_object_object_add(c->ev, "compared_bytes", json_object_new_int64(c->pin.readable));
+	compared_bytes(c, c->pin.readable);
 	for (int i = 0; i <= c->nspans && !found; i++) {
 		to = i < c->nspans ? c->offs[i] : c->pin.readable;
 		if (to > from) {

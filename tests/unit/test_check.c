@@ -198,7 +198,7 @@ static const char *const how_names[] = {
 static bool evidence_ok(struct json_object *r, enum behaviour how, char *why, size_t len)
 {
 	struct json_object *ev = json_object_object_get(r, "evidence");
-	long long compared = json_object_get_int64(json_object_object_get(ev, "compared_bytes"));
+	long long compared = json_object_get_int64(json_object_object_get(r, "compared_bytes"));
 	long long want = how >= WHOLE_OLD ? 2 << 20 : 3 * 256;
 	char at[32];
 
