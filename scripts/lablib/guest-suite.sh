@@ -7,13 +7,47 @@
 # environment), runs the suite once (TAP on stdout for the host's progress
 # display, JSON to /lab/results.json), then "down" in reverse order.
 # Each phase is stamped in /lab/events so the host can time it.
+# LAB_DIR replaces /lab (the LAVA job: scripts/lava/run-in-dut.sh).
 REPO=$1 COWPIN=$2
 shift 2
+LAB=${LAB_DIR:-/lab}
 export COWPIN_STATE_DIR=/run/cowpin-state
 mkdir -p "$COWPIN_STATE_DIR"
 
+# Builtins only where it is cheap to avoid a process: under TCG every
+# fork+exec costs 0.1-0.5 s.
 ev() {
-	echo "$1 $(cut -d' ' -f1 /proc/uptime)" >>/lab/events
+	read -r up _ </proc/uptime
+	echo "$1 $up" >>"$LAB"/events
+}
+
+# run_setup SCRIPT up|down: with LAB_XTRACE (scripts/lab --trace-setup) under
+# bash's xtrace, each command stamped with $EPOCHREALTIME (no process per
+# line), into $LAB/NAME.ACTION.trace: where a slow set-up spends its time.
+run_setup() {
+	if [ -n "${LAB_XTRACE:-}" ]; then
+		bash -c 'PS4="+ \$EPOCHREALTIME "; exec 9>"$2"; BASH_XTRACEFD=9; set -x; . "$0" "$1"' \
+			"$1" "$2" "$LAB/${1##*/}.$2.trace"
+	else
+		"$1" "$2"
+	fi
+}
+
+# show NAME ACTION FILE [export]: the script's lines as TAP diagnostics; with
+# "export", a well-formed stdout line "COWPIN_X=value" (no blank in the value:
+# a set-up script must not inject code) also goes into cowpin's environment.
+show() {
+	while IFS= read -r line; do
+		case $4:$line in
+		export:COWPIN_*=*)
+			k=${line%%=*} v=${line#*=}
+			case $k in
+			*[!A-Za-z0-9_]*) ;;
+			*) case $v in *" "* | *"	"*) ;; *) export "$line" ;; esac ;;
+			esac ;;
+		esac
+		echo "# $1 $2: $line"
+	done <"$3"
 }
 
 # hugetlb backings need 2 free pages each (file page + private COW copy).
@@ -32,20 +66,15 @@ done
 for s in $setups; do
 	n=${s##*/}
 	ev "up:$n"
-	"$s" up >/lab/$n.up.out 2>/lab/$n.up.err
+	run_setup "$s" up >"$LAB"/$n.up.out 2>"$LAB"/$n.up.err
 	rc=$?
-	sed "s/^/# $n up: /" /lab/$n.up.err
-	grep -v '^COWPIN_[A-Za-z0-9_]*=' /lab/$n.up.out | sed "s/^/# $n up: /"
-	# Only well-formed assignments: a setup script must not inject code.
-	for kv in $(grep '^COWPIN_[A-Za-z0-9_]*=[^ ]*$' /lab/$n.up.out); do
-		export "$kv"
-		echo "# $n up: $kv"
-	done
+	show "$n" up "$LAB"/$n.up.err
+	show "$n" up "$LAB"/$n.up.out export
 	[ $rc -eq 0 ] || echo "# $n up: exit $rc"
 done
 
 ev tests
-"$COWPIN" run --json /lab/results.json "$@"
+"$COWPIN" run --json "$LAB"/results.json "$@"
 status=$?
 ev tests-done
 
@@ -55,9 +84,9 @@ ev tests-done
 if [ -n "${LAB_SELFTEST:-}" ]; then
 	ev selftest
 	(cd /tmp && timeout -k 10 "${LAB_SELFTEST_TIMEOUT:-600}" "$LAB_SELFTEST") \
-		>/lab/selftest.ktap 2>&1
-	echo $? >/lab/selftest.rc
-	echo "# cow.c selftest: exit $(cat /lab/selftest.rc)"
+		>"$LAB"/selftest.ktap 2>&1
+	echo $? >"$LAB"/selftest.rc
+	echo "# cow.c selftest: exit $(cat "$LAB"/selftest.rc)"
 	ev selftest-done
 fi
 
@@ -65,7 +94,7 @@ fi
 if [ -n "${LAB_MEMLOCK:-}" ]; then
 	ev memlock
 	# shellcheck disable=SC2086 # word splitting intended: the options
-	"$COWPIN" memlock $LAB_MEMLOCK --json /lab/memlock.json ||
+	"$COWPIN" memlock $LAB_MEMLOCK --json "$LAB"/memlock.json ||
 		echo "# cowpin memlock: exit $?"
 	ev memlock-done
 fi
@@ -73,7 +102,7 @@ fi
 if [ -n "${LAB_NOTE2:-}" ]; then
 	ev note2
 	# shellcheck disable=SC2086 # word splitting intended: the options
-	"$COWPIN" memlock $LAB_NOTE2 --json /lab/note2.json ||
+	"$COWPIN" memlock $LAB_NOTE2 --json "$LAB"/note2.json ||
 		echo "# cowpin memlock (Note 2): exit $?"
 	ev note2-done
 fi
@@ -85,8 +114,10 @@ done
 for s in $rev; do
 	n=${s##*/}
 	ev "down:$n"
-	"$s" down >/lab/$n.down.out 2>&1 || echo "# $n down: exit $?"
-	sed "s/^/# $n down: /" /lab/$n.down.out
+	run_setup "$s" down >"$LAB"/$n.down.out 2>&1 || echo "# $n down: exit $?"
+	while IFS= read -r line; do
+		echo "# $n down: $line"
+	done <"$LAB"/$n.down.out
 done
 ev done
 exit $status

@@ -16,6 +16,9 @@ BUILD = ["meson", "ninja-build", "gcc", "pkg-config", "libjson-c-dev",
 # scripts/test-all: Debian's python3 for the test scripts, clang's runtime
 # for the fuzz targets, valgrind for memcheck (gnuplot: REPORT).
 TESTS = ["python3", "clang", "libclang-rt-14-dev", "valgrind"]
+# scripts/lava-job: jq goes into the ramdisk; lava-run (Debian's python3)
+# runs the jobs here, the device type rendered with jinja2.
+LAVA = ["jq", "lava-dispatcher", "python3-jinja2", "python3-yaml"]
 
 
 def missing(pkgs):

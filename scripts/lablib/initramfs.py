@@ -14,7 +14,9 @@ from . import util
 BUSYBOX = "/bin/busybox"
 HERE = os.path.dirname(os.path.abspath(__file__))
 INIT = os.path.join(HERE, "init.sh")
-WANTED = ["virtio_pci", "9pnet_virtio", "9p", "overlay"]
+WANTED = ["virtio_pci", "9pnet_virtio", "9p", "overlay",
+	  "virtio_blk", "ext4"]	# the scratch disk (vm.PROLOGUE): insmod here is
+				# cheaper than modprobe over 9p under TCG
 
 MODPROBE = b"""#!/bin/busybox sh
 # Kernel-triggered module loads (request_module) run this from the initramfs

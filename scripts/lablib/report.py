@@ -102,17 +102,40 @@ def _fetched(r):
 	return _secs(t.get("download")) if t.get("download") else "cached"
 
 
+def setup_share(t):
+	"""Set-up (every setup-* script, up and down) as a fraction of the
+	guest's wall time, or None."""
+	if t.get("setup_up") is None or not t.get("wall"):
+		return None
+	return (t["setup_up"] + t.get("setup_down", 0)) / t["wall"]
+
+
 def timings(runs, total):
-	out = ["| kernel | download / build | QEMU start → booted | → first test | tests | cow.c | memlock | Note 2 | guest total |",
-	       "|---|---|---|---|---|---|---|---|---|"]
+	out = ["| kernel | accel | download / build | QEMU start → booted | → first test | "
+	       "set-up up / down | tests | cow.c | memlock | Note 2 | guest total | set-up share |",
+	       "|---|---|---|---|---|---|---|---|---|---|---|---|"]
 	for r in runs:
 		t = r["t"]
-		out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
-			r["label"], _fetched(r),
+		share = setup_share(t)
+		out.append("| %s | %s | %s | %s | %s | %s / %s | %s | %s | %s | %s | %s | %s |" % (
+			r["label"], r.get("accel") or "—", _fetched(r),
 			_secs(t.get("booted")), _secs(t.get("tests")),
+			_secs(t.get("setup_up")), _secs(t.get("setup_down")),
 			_secs(t.get("tests_s")), _secs(t.get("selftest_s")),
-			_secs(t.get("memlock_s")), _secs(t.get("note2_s")), _secs(t.get("wall"))))
+			_secs(t.get("memlock_s")), _secs(t.get("note2_s")), _secs(t.get("wall")),
+			"—" if share is None else "%.0f %%" % (100 * share)))
 	out.append("\nTotal wall time: %.1f s" % total)
+	return out
+
+
+def slowest_tests(runs, n=5):
+	"""The n slowest tests per kernel: where a regression in test time shows."""
+	out = []
+	for r in runs:
+		res = sorted(_by_name(r).values(), key=lambda x: -(x.get("duration_ms") or 0))[:n]
+		if res:
+			out.append("- %s: %s" % (r["label"], ", ".join(
+				"%s %.1f s" % (x["name"], (x.get("duration_ms") or 0) / 1000.0) for x in res)))
 	return out
 
 
@@ -132,6 +155,11 @@ def consumer_times(runs):
 				d[k] = v
 				if k not in cons:
 					cons.append(k)
+		for e in _memlock_entries(r):	# cowpin memlock, per consumer
+			k = "memlock:" + e.get("consumer", "?")
+			d[k] = d.get(k, 0) + (e.get("duration_ms") or 0) / 1000.0
+			if k not in cons:
+				cons.append(k)
 		per.append(d)
 	out = ["| consumer | " + " | ".join(r["label"] for r in runs) + " |",
 	       "|---" * (len(runs) + 1) + "|"]
@@ -139,6 +167,17 @@ def consumer_times(runs):
 		out.append("| %s | %s |" % (c, " | ".join(
 			_secs(d.get(c)) for d in per)))
 	return out
+
+
+def _memlock_entries(run):
+	import json
+	if not run.get("memlock"):
+		return []
+	try:
+		with open(run["memlock"]) as f:
+			return json.load(f).get("memlock") or []
+	except (OSError, ValueError):
+		return []
 
 
 def summary(run):
@@ -306,8 +345,9 @@ def markdown(runs, total, started):
 		out += selftest.table(runs)
 	out += ["", "## Skipped on every kernel", ""] + skipped(runs)
 	out += ["", "## Timings", ""] + timings(runs, total)
-	out += ["", "### Test time per consumer (sum of duration_ms; setup: scripts)", ""]
+	out += ["", "### Time per consumer (tests: sum of duration_ms; setup: its script, up + down; memlock: sum of its measurements)", ""]
 	out += consumer_times(runs)
+	out += ["", "### Slowest tests", ""] + slowest_tests(runs)
 	for r in runs:
 		if r.get("error"):
 			out += ["", "## Lab error on %s" % r["label"], "", "```",

@@ -129,6 +129,8 @@ def run_kernel(k, a, cowpin, rdir):
 		job += "export COWPIN_GUP_TEST_KO=%s\n" % shlex.quote(k.gup_ko)
 	elif k.gup_no_ko:
 		job += "export COWPIN_GUP_TEST_NO_KO=%s\n" % shlex.quote(k.gup_no_ko)
+	if a.trace_setup:
+		job += "export LAB_XTRACE=1\n"
 	if a.cow and not k.noiommu:	# (a @noiommu boot has no gup_test set-up)
 		job += "export LAB_SELFTEST=%s LAB_SELFTEST_TIMEOUT=%d\n" % (
 			shlex.quote(a.cow), selftest.TIMEOUT_S)
@@ -149,12 +151,14 @@ def run_kernel(k, a, cowpin, rdir):
 	names = sorted(ev, key=ev.get)
 	for i, n in enumerate(names):	# setup script time, up + down
 		if n.startswith(("up:", "down:")) and i + 1 < len(names):
-			key = "setup:" + n.split(":", 1)[1]
-			t[key] = t.get(key, 0) + ev[names[i + 1]] - ev[n]
+			phase, name = n.split(":", 1)
+			s = ev[names[i + 1]] - ev[n]
+			t["setup:" + name] = t.get("setup:" + name, 0) + s
+			t["setup_" + phase] = t.get("setup_" + phase, 0) + s
 	run = {"label": k.label, "origin": k.origin, "kver": k.kver, "t": t,
 	       "build": k.build, "gup_kmod": k.gup_kmod,
 	       "rc": res.rc, "error": res.error, "json": None,
-	       "attempts": res.attempts}
+	       "attempts": res.attempts, "accel": res.accel}
 	jf = os.path.join(share, "results.json")
 	if res.error is None and os.path.exists(jf):
 		with open(jf) as f:
@@ -228,6 +232,13 @@ def main(argv):
 	p.add_argument("--no-selftest", dest="selftest", action="store_false", help=(
 		"do not run the kernel's own selftest cow.c (built from Debian's "
 		"linux-source-6.12) after the gup-test consumers (~15-25 s per guest)"))
+	p.add_argument("--bench", metavar="N", help=(
+		"run the lab N times in a row; print min/median/max of the total "
+		"and of each phase per kernel (REPORT/bench.md); fails if any "
+		"verdict differs between runs"))
+	p.add_argument("--trace-setup", action="store_true", help=(
+		"run the setup-* scripts under bash xtrace, each command stamped "
+		"(guest-NAME/setup-*.up.trace, .down.trace in the report dir)"))
 	p.add_argument("-j", "--jobs", type=int, default=2,
 		       help="guests running at once (default 2: a TCG guest mostly "
 		       "keeps one host core busy)")
@@ -277,6 +288,12 @@ def main(argv):
 		futs = [k if isinstance(k, dict) else
 			pool.submit(run_kernel, k, a, cowpin, rdir) for k in ks]
 		runs = [f if isinstance(f, dict) else f.result() for f in futs]
+	publish(runs, rdir, started)
+	return 1 if a.cow_error or any(r["error"] for r in runs) else 0
+
+
+def publish(runs, rdir, started):
+	"""report.md, lab.json and the A/B table on stdout (also scripts/lava-job's)."""
 	memlock = plot_memlock(runs, rdir)
 	total = util.elapsed()
 	md = report.markdown(runs, total, started) + memlock + "".join(
@@ -286,7 +303,7 @@ def main(argv):
 	with open(os.path.join(rdir, "lab.json"), "w") as f:	# timings, for tools
 		json.dump({"started": started, "total_s": total, "kernels": [
 			{k: r.get(k) for k in ("label", "origin", "kver", "t", "rc",
-					       "error", "attempts", "gup_kmod")} for r in runs]}, f, indent=1)
+					       "error", "attempts", "accel", "gup_kmod")} for r in runs]}, f, indent=1)
 	print()
 	print("\n".join(report.ab_table(runs)))
 	print()
@@ -296,4 +313,3 @@ def main(argv):
 	print()
 	print("\n".join(report.timings(runs, total)))
 	print("\nreport: %s" % os.path.join(rdir, "report.md"))
-	return 1 if a.cow_error or any(r["error"] for r in runs) else 0

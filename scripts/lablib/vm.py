@@ -67,6 +67,21 @@ def kvm_usable():
 		return bool(re.search(r"\b(vmx|svm)\b", f.read()))
 
 
+def make_scratch(path):
+	"""The empty ext4 scratch disk (/var/tmp in the guest, see PROLOGUE)."""
+	with open(path, "wb") as f:
+		f.truncate(SCRATCH_MB << 20)
+	subprocess.run(["mkfs.ext4", "-q", "-F", "-b", "4096", "-E", "nodiscard",
+			path], check=True)
+
+
+def nvme_options(image):
+	"""The lab's NVMe controller on a throwaway raw image: after the vIOMMU
+	on the command line (LAVA: an image_arg, after the context's options)."""
+	return ["-drive", "if=none,id=nvm,format=raw,file=" + image,
+		"-device", "nvme,serial=%s,drive=nvm" % NVME_SERIAL]
+
+
 class Result:
 	def __init__(self):
 		self.rc = None		# the job's exit status, None on a lab error
@@ -75,6 +90,7 @@ class Result:
 		self.boot_s = None	# QEMU start -> init reported "booted"
 		self.wall_s = 0.0
 		self.attempts = 0
+		self.accel = None	# the -accel of the attempt that ran
 
 
 class Guest:
@@ -113,28 +129,28 @@ class Guest:
 			a.append(self.append)
 		return " ".join(w for w in a if w)
 
-	def devices(self, nvme_image):
-		"""QEMU options of the lab's DMA devices, in order: the vIOMMU
-		(it must come before the devices it translates; none in a
-		@noiommu boot), edu, and an NVMe controller on the throwaway raw
-		nvme_image (serial NVME_SERIAL: the one scripts/setup-vfio binds).
-		Shared with the LAVA job generator."""
-		if not (self.edu or self.noiommu):
-			return []
-		nvme = ["-drive", "if=none,id=nvm,format=raw,file=" + nvme_image,
-			"-device", "nvme,serial=%s,drive=nvm" % NVME_SERIAL]
+	def machine_options(self, nvme_image=None):
+		"""Machine, CPUs and devices: the part of the QEMU command line
+		the native lab and the LAVA job (lablib/lava_job.py) share.  In
+		order: the vIOMMU (it must come before the devices it translates;
+		none in a @noiommu boot), edu, and with nvme_image an NVMe
+		controller on that throwaway raw image (serial NVME_SERIAL: the
+		one scripts/setup-vfio binds)."""
+		machine = "q35"
+		dev = []
 		if self.noiommu:
 			# 40 address bits: guest pages above 256 MiB are reachable.
-			return ["-device", "edu,dma_mask=0xffffffffff"] + nvme
-		return ["-device", "intel-iommu,intremap=on", "-device", "edu"] + nvme
+			dev += ["-device", "edu,dma_mask=0xffffffffff"]
+		elif self.edu:
+			machine += ",kernel-irqchip=split"	# intel-iommu's interrupt remapping
+			dev += ["-device", "intel-iommu,intremap=on", "-device", "edu"]
+		if nvme_image and (self.edu or self.noiommu):
+			dev += nvme_options(nvme_image)
+		return ["-machine", machine, "-smp", str(self.smp)] + dev
 
 	def argv(self, share, accel, initrd, scratch=None):
 		k = self.kernel
 		mods = k.modules
-		machine = "q35"
-		if self.edu and not self.noiommu:
-			machine += ",kernel-irqchip=split"	# intel-iommu's interrupt remapping
-		dev = self.devices(os.path.join(share, NVME_IMAGE))
 		if accel.startswith("kvm"):
 			cpu = "host"
 		else:
@@ -146,12 +162,13 @@ class Guest:
 				tag, path, ",readonly=on" if ro else "",
 				",multidevs=remap" if tag == "root" else ""),
 			       "-device", "virtio-9p-pci,fsdev=%s,mount_tag=%s" % (tag, tag)]
+		dev = []
 		if scratch:
 			dev += ["-drive", "if=none,id=scratch,format=raw,file=" + scratch,
 				"-device", "virtio-blk-pci,drive=scratch"]
 		return [QEMU, "-nodefaults", "-no-user-config", "-display", "none",
-			"-no-reboot", "-accel", accel, "-cpu", cpu,
-			"-machine", machine, "-smp", str(self.smp), "-m", self.mem,
+			"-no-reboot", "-accel", accel, "-cpu", cpu, "-m", self.mem
+			] + self.machine_options(os.path.join(share, NVME_IMAGE)) + [
 			"-kernel", k.image, "-initrd", initrd,
 			"-append", self._cmdline(), "-nic", "none",
 			"-serial", "file:" + os.path.join(share, "console.log")
@@ -203,13 +220,11 @@ class Guest:
 		attempts = res.attempts
 		res.__init__()
 		res.attempts = attempts
+		res.accel = accel
 		with open(os.path.join(share, NVME_IMAGE), "wb") as f:
 			f.truncate(NVME_MB << 20)	# sparse: only what the tests write
 		scratch = os.path.join(share, "scratch.img")
-		with open(scratch, "wb") as f:
-			f.truncate(SCRATCH_MB << 20)
-		subprocess.run(["mkfs.ext4", "-q", "-F", "-b", "4096", "-E", "nodiscard",
-				scratch], check=True)
+		make_scratch(scratch)
 		argv = self.argv(share, accel, initrd, scratch)
 		with open(os.path.join(share, "qemu.argv"), "w") as f:
 			f.write(" ".join(argv) + "\n")

@@ -1,0 +1,104 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-only
+"""Suite `lava`, after tests/lab/check.py held the LAVA run's per-kernel
+JSON to tests/lab/expectations: the LAVA run itself and the native lab.
+
+usage: compare.py LAVA_REPORT NATIVE_REPORT KERNEL...
+TAP, per kernel: scripts/lava-job reported no error for it (lava-run and
+the job passed, results present); its LAVA test cases are exactly cowpin's
+tests with the mapped results (scripts/lava/verdicts.json); and its
+verdicts equal the native lab's (scripts/lab's report from the `lab`
+suite, run before this one) test by test, cow.c's results line by line.
+Without a native report, that line is a SKIP saying so.
+"""
+import json
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(HERE, "..", "lab"))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "scripts"))
+from rules import kind, shown  # noqa: E402
+from lablib import lava_log  # noqa: E402
+
+
+def verdict(r):
+	"""pass, refused:EFAULT, fail:stale, ... (what the rules judge)."""
+	return kind(r) if r["verdict"] == "fail" else shown(r)
+
+
+def differences(lava, native):
+	"""Test-by-test differences between two runs' JSON documents."""
+	a = {r["name"]: r for r in lava.get("results", [])}
+	b = {r["name"]: r for r in native.get("results", [])}
+	out = []
+	for n in sorted(set(a) | set(b)):
+		if n not in a:
+			out.append("%s: native %s, absent under LAVA" % (n, verdict(b[n])))
+		elif n not in b:
+			out.append("%s: LAVA %s, absent in the native lab" % (n, verdict(a[n])))
+		elif verdict(a[n]) != verdict(b[n]):
+			out.append("%s: LAVA %s, native %s" % (n, verdict(a[n]), verdict(b[n])))
+	sa = {s["name"]: s["result"] for s in lava.get("selftest", [])}
+	sb = {s["name"]: s["result"] for s in native.get("selftest", [])}
+	for n in sorted(set(sa) | set(sb)):
+		if sa.get(n) != sb.get(n):
+			out.append("cow.c %s: LAVA %s, native %s" % (n, sa.get(n, "absent"), sb.get(n, "absent")))
+	for key in ("kernel", "cowpin"):	# a stale native report is no reference
+		if lava.get(key) != native.get(key):
+			out.append("%s: LAVA %s, native %s" % (key, lava.get(key), native.get(key)))
+	return out
+
+
+def load(path):
+	try:
+		with open(path) as f:
+			return json.load(f)
+	except (OSError, ValueError):
+		return None
+
+
+def main(argv):
+	lava_dir, native_dir, kernels = argv[0], argv[1], argv[2:]
+	lab = load(os.path.join(lava_dir, "lab.json")) or {}
+	errors = {k.get("label"): k.get("error") for k in lab.get("kernels", [])}
+	n, failed = 0, 0
+	print("1..%d" % (3 * len(kernels)))
+	for k in kernels:
+		doc = load(os.path.join(lava_dir, k + ".json"))
+		cases = load(os.path.join(lava_dir, "lava-cases-%s.json" % k))
+		checks = []
+		if k not in errors:
+			checks.append((False, "%s: scripts/lava-job ran the kernel" % k, ["no entry in lab.json"]))
+		else:
+			checks.append((errors[k] is None, "%s: scripts/lava-job: no LAVA error" % k,
+				       [str(errors[k])[:2000]] if errors[k] else []))
+		if doc is None or cases is None:
+			checks.append((False, "%s: LAVA cases equal cowpin's tests" % k, ["no JSON or cases"]))
+		else:
+			bad = lava_log.check(cases, doc)
+			checks.append((not bad, "%s: %d LAVA cases, one per cowpin test (%d) with its mapped result" % (
+				k, len(cases), len(doc.get("results", []))), bad[:40]))
+		native = load(os.path.join(native_dir, k + ".json"))
+		if native is None:
+			checks.append((True, "%s: verdicts equal the native lab's # SKIP no native report %s "
+				       "(the lab suite writes it; scripts/test-all runs it first)" % (
+					       k, os.path.join(native_dir, k + ".json")), []))
+		elif doc is None:
+			checks.append((False, "%s: verdicts equal the native lab's" % k, ["no LAVA JSON"]))
+		else:
+			diff = differences(doc, native)
+			checks.append((not diff, "%s: verdicts equal the native lab's test by test (%d tests)" % (
+				k, len(native.get("results", []))), diff[:40]))
+		for ok, what, diags in checks:
+			n += 1
+			failed += not ok
+			print("%s %d - %s" % ("ok" if ok else "not ok", n, what))
+			for d in diags:
+				print("# " + d)
+	return 1 if failed else 0
+
+
+if __name__ == "__main__":
+	sys.exit(main(sys.argv[1:]))
