@@ -80,6 +80,69 @@ static const char *alt_words(enum cp_pattern alt)
 }
 
 /*
+ * When the device read the whole buffer (c->pin.seen): every byte outside
+ * the spans must hold the content from before (the process writes only the
+ * spans).  A difference there makes a read whose spans were right corrupt,
+ * and the reason names the first differing offset; spans that were already
+ * wrong keep their verdict (stale, reads-mapping) and the reason adds it.
+ * Records compared_bytes (top level: it outlives stripped evidence) either way.
+ */
+/* How many bytes of the buffer the device's read was judged on, beside the buffer's length. */
+static void compared_bytes(struct check *c, size_t n)
+{
+	json_object_object_add(c->res, "compared_bytes", json_object_new_int64(n));
+	json_object_object_add(c->res, "buffer_bytes", json_object_new_int64(c->buf.len));
+}
+
+static enum seen whole(struct check *c, enum seen all, size_t why_at, char *why, size_t whylen)
+{
+	size_t from = 0, to, bad = 0, n, compared = 0;
+	bool found = false;
+
+	if (!c->pin.seen) {
+		for (int i = 0; i < c->nspans; i++)
+			compared += SPAN_LEN;
+		compared_bytes(c, compared);
+		return all;
+	}
+	compared_bytes(c, c->pin.readable);
+	for (int i = 0; i <= c->nspans && !found; i++) {
+		to = i < c->nspans ? c->offs[i] : c->pin.readable;
+		if (to > from) {
+			n = cp_pattern_mismatch(c->buf.before, c->pin.seen + from, from, to - from);
+			found = n < to - from;
+			bad = from + n;
+		}
+		if (i < c->nspans && c->offs[i] + SPAN_LEN > from)
+			from = c->offs[i] + SPAN_LEN;
+	}
+	if (!found)
+		return all;
+	{
+		unsigned char exp[16];
+		char e[64], s[64];
+
+		n = c->pin.readable - bad < 16 ? c->pin.readable - bad : 16;
+		cp_pattern_fill(c->buf.before, exp, bad, n);
+		hex(e, sizeof(e), exp, n);
+		hex(s, sizeof(s), c->pin.seen + bad, n);
+		json_object_object_add(c->ev, "first_diff", json_object_new_int64(bad));
+		if (all == SEEN_ALT) {
+			/* The spans already tell what the device read (stale, or the mapping): keep it, add this. */
+			size_t used = strlen(why);
+
+			snprintf(why + used, whylen - used, "; it also differs outside the written spans from +0x%zx: [%s]",
+				 bad, s);
+			return all;
+		}
+		if (all == SEEN_WANT || bad < why_at)
+			snprintf(why, whylen, "device read corrupt data (neither the old nor the new content) at +0x%zx, outside the written spans: expected %s [%s], saw [%s] (all %zu bytes compared)",
+				 bad, cp_pattern_name(c->buf.before), e, s, c->pin.readable);
+	}
+	return SEEN_OTHER;
+}
+
+/*
  * Compare what the device saw with pattern want; alt is the other pattern the
  * buffer held (the old content when want is B, B when want is the old one).
  * Returns SEEN_WANT if every span matches, SEEN_ALT if every mismatching span
@@ -91,6 +154,7 @@ static enum seen judge(struct check *c, struct cp_span *spans, enum cp_pattern w
 {
 	struct json_object *arr = json_object_new_array();
 	enum seen all = SEEN_WANT;
+	size_t why_at = (size_t)-1;	/* the offset the reason names */
 
 	why[0] = '\0';
 	for (int i = 0; i < c->nspans; i++) {
@@ -117,21 +181,24 @@ static enum seen judge(struct check *c, struct cp_span *spans, enum cp_pattern w
 			json_object_object_add(o, "expected_bytes", json_object_new_string(e));
 			json_object_object_add(o, "seen_bytes", json_object_new_string(s));
 			/* The reason names the first span that differs, and the worst kind wins. */
-			if (all == SEEN_WANT || (one == SEEN_OTHER && all == SEEN_ALT))
+			if (all == SEEN_WANT || (one == SEEN_OTHER && all == SEEN_ALT)) {
+				why_at = spans[i].off + bad;
 				snprintf(why, whylen, "device read %s at +0x%zx: expected %s [%s], saw [%s]",
 					 one == SEEN_ALT ? alt_words(alt) : "corrupt data (neither the old nor the new content)",
 					 spans[i].off + bad, cp_pattern_name(want), e, s);
+			}
 			if (one > all)
 				all = one;
 		}
 		json_object_array_add(arr, o);
 	}
 	json_object_object_add(c->ev, "spans", arr);
-	return all;
+	return whole(c, all, why_at, why, whylen);
 }
 
 static int observe(struct check *c, struct cp_span *spans, unsigned char *bufs)
 {
+	c->pin.seen = NULL;
 	for (int i = 0; i < c->nspans; i++) {
 		spans[i].off = c->offs[i];
 		spans[i].len = SPAN_LEN;

@@ -40,6 +40,12 @@ struct cp_pin {
 	void *buf;		/* start of the test buffer */
 	size_t len;		/* its length: the consumer pins [buf, buf+len) */
 	size_t readable;	/* set by pin_ro: bytes from buf the device can read (<= len) */
+	/*
+	 * Set by observe when the device read all of [0, readable) (storage
+	 * engines): those bytes, valid until the next observe or unpin.  The
+	 * core then compares every byte, not only the spans.
+	 */
+	const unsigned char *seen;
 	void *priv;		/* the consumer's handle */
 };
 
@@ -88,7 +94,8 @@ struct consumer_ops {
 	int (*pin_ro)(struct cp_env *env, void *ctx, struct cp_pin *pin);
 	/*
 	 * One fresh device read of every span (offsets relative to pin->buf,
-	 * within pin->readable).  Never copy from the process's mapping.
+	 * within pin->readable), and of all the readable bytes if the device
+	 * can (pin->seen).  Never copy from the process's mapping.
 	 */
 	int (*observe)(struct cp_env *env, void *ctx, struct cp_pin *pin,
 		       struct cp_span *spans, int nspans);

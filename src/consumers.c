@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* The consumer table: a new consumer is one file in drivers/ plus one line here. */
+/*
+ * The consumer table: a new consumer is one file in drivers/ plus one line here
+ * (a new VFIO engine family: one line in drivers/vfio/families.h).
+ */
 #include <string.h>
 
 #include "consumer.h"
+#include "../drivers/vfio/families.h"
 
 extern const struct consumer_ops cp_io_uring_ops;
 
@@ -13,9 +17,7 @@ extern const struct consumer_ops cp_rdma_rxe_ops;
 extern const struct consumer_ops cp_rdma_siw_ops;
 extern const struct consumer_ops cp_rdma_hca_ops;
 
-extern const struct consumer_ops cp_vfio_type1_ops;
-extern const struct consumer_ops cp_vfio_iommufd_ops;
-extern const struct consumer_ops cp_vfio_noiommu_ops;
+VFIO_FAMILIES(VFIO_CONSUMER_DECL)
 
 extern const struct consumer_ops cp_v4l2_ops;
 
@@ -26,9 +28,7 @@ const struct consumer_ops *const cp_consumers[] = {
 	&cp_rdma_hca_ops,
 	&cp_gup_test_ops,
 	&cp_gup_test_fast_ops,
-	&cp_vfio_type1_ops,
-	&cp_vfio_iommufd_ops,
-	&cp_vfio_noiommu_ops,
+	VFIO_FAMILIES(VFIO_CONSUMER_REF)
 	&cp_v4l2_ops,
 	NULL,
 };

@@ -86,6 +86,10 @@ void cp_tap_result(FILE *f, int num, struct json_object *res, const char *todo)
 	if (json_object_object_get_ex(res, "dmesg", &dmesg))
 		for (size_t i = 0; i < json_object_array_length(dmesg); i++)
 			cp_tap_diag(f, "dmesg: %s", json_object_get_string(json_object_array_get_idx(dmesg, i)));
+	/* The consumer's cp_diag() lines (e.g. which NVMe namespace it wrote to), after the reason. */
+	if (json_object_object_get_ex(res, "diag", &dmesg))
+		for (size_t i = 0; i < json_object_array_length(dmesg); i++)
+			cp_tap_diag(f, "%s", json_object_get_string(json_object_array_get_idx(dmesg, i)));
 	fflush(f);
 }
 

@@ -60,8 +60,9 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static bool edu_probe(uint16_t vendor, uint16_t device)
+static bool edu_probe(uint16_t vendor, uint16_t device, uint32_t class)
 {
+	(void)class;
 	return vendor == EDU_VENDOR && device == EDU_DEVICE;
 }
 

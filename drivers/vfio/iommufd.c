@@ -15,7 +15,7 @@
 #include "pci_sysfs.h"
 #include "readback.h"
 
-static int iommufd_probe(struct cp_env *env)
+static int iommufd_probe(struct cp_env *env, const struct vfio_rb_family *fam)
 {
 	struct utsname u;
 	int major = 0, minor = 0, err;
@@ -34,7 +34,7 @@ static int iommufd_probe(struct cp_env *env)
 		return -ENODEV;
 	}
 	/* The device's own checks first: a noiommu device has no cdev for a reason of its own. */
-	err = vfio_rb_probe(env, VFIO_MODE_IOMMUFD);
+	err = vfio_rb_probe(env, VFIO_MODE_IOMMUFD, fam);
 	if (err)
 		return err;
 	if (access("/dev/vfio/devices", F_OK)) {
@@ -46,21 +46,6 @@ static int iommufd_probe(struct cp_env *env)
 	return 0;
 }
 
-static int iommufd_open(struct cp_env *env, void **ctx)
-{
-	return vfio_rb_open(env, VFIO_MODE_IOMMUFD, ctx);
-}
-
-const struct consumer_ops cp_vfio_iommufd_ops = {
-	.name = "vfio-iommufd",
-	.summary = "iommufd + VFIO cdev: IOMMU_IOAS_MAP without WRITEABLE, a DMA engine (edu) reads the buffer back",
-	.counter = CP_COUNTER_PINNED_VM,
-	.cases = CP_CASES_ALL,
-	.options = vfio_rb_options,
-	.probe = iommufd_probe,
-	.open = iommufd_open,
-	.pin_ro = vfio_rb_pin_ro,
-	.observe = vfio_rb_observe,
-	.unpin = vfio_rb_unpin,
-	.close = vfio_rb_close,
-};
+#define VFIO_IOMMUFD_CONSUMER(fam, suffix, fsummary) \
+	VFIO_RB_CONSUMER(vfio_iommufd, "vfio-iommufd", VFIO_MODE_IOMMUFD, iommufd_probe, "iommufd + VFIO cdev: IOMMU_IOAS_MAP without WRITEABLE, ", CP_COUNTER_PINNED_VM, false, fam, suffix, fsummary)
+VFIO_FAMILIES(VFIO_IOMMUFD_CONSUMER)

@@ -17,7 +17,7 @@
 
 #define NOIOMMU_PARAM "/sys/module/vfio/parameters/enable_unsafe_noiommu_mode"
 
-static int noiommu_probe(struct cp_env *env)
+static int noiommu_probe(struct cp_env *env, const struct vfio_rb_family *fam)
 {
 	char val[8] = "";
 
@@ -40,25 +40,9 @@ static int noiommu_probe(struct cp_env *env)
 		cp_why(env, "noiommu needs root: CAP_SYS_RAWIO for the container, CAP_SYS_ADMIN for PFNs in /proc/self/pagemap");
 		return -ENODEV;
 	}
-	return vfio_rb_probe(env, VFIO_MODE_NOIOMMU);
+	return vfio_rb_probe(env, VFIO_MODE_NOIOMMU, fam);
 }
 
-static int noiommu_open(struct cp_env *env, void **ctx)
-{
-	return vfio_rb_open(env, VFIO_MODE_NOIOMMU, ctx);
-}
-
-const struct consumer_ops cp_vfio_noiommu_ops = {
-	.name = "vfio-noiommu",
-	.summary = "VFIO noiommu: no map ioctl, no pin; the DMA engine (edu) gets physical addresses (the noiommu hazard)",
-	.counter = CP_COUNTER_NONE,
-	.no_kernel_pin = true,
-	.cases = CP_CASES_ALL,
-	.options = vfio_rb_options,
-	.probe = noiommu_probe,
-	.open = noiommu_open,
-	.pin_ro = vfio_rb_pin_ro,
-	.observe = vfio_rb_observe,
-	.unpin = vfio_rb_unpin,
-	.close = vfio_rb_close,
-};
+#define VFIO_NOIOMMU_CONSUMER(fam, suffix, fsummary) \
+	VFIO_RB_CONSUMER(vfio_noiommu, "vfio-noiommu", VFIO_MODE_NOIOMMU, noiommu_probe, "VFIO noiommu: no map ioctl, no pin, physical addresses (the noiommu hazard); ", CP_COUNTER_NONE, true, fam, suffix, fsummary)
+VFIO_FAMILIES(VFIO_NOIOMMU_CONSUMER)

@@ -59,7 +59,7 @@ int pci_dev_exists(const char *bdf)
 	return stat(path, &st) ? -ENODEV : 0;
 }
 
-int pci_dev_ids(const char *bdf, uint16_t *vendor, uint16_t *device)
+int pci_dev_ids(const char *bdf, uint16_t *vendor, uint16_t *device, uint32_t *class)
 {
 	char buf[32];
 	int ret;
@@ -72,6 +72,10 @@ int pci_dev_ids(const char *bdf, uint16_t *vendor, uint16_t *device)
 	if (ret)
 		return ret;
 	*device = strtoul(buf, NULL, 16);
+	ret = read_attr(bdf, "class", buf, sizeof(buf));
+	if (ret)
+		return ret;
+	*class = strtoul(buf, NULL, 16);
 	return 0;
 }
 

@@ -10,7 +10,8 @@
 int pci_bdf_normalize(const char *in, char out[16]);
 /* 0 if /sys/bus/pci/devices/bdf exists, else -ENODEV. */
 int pci_dev_exists(const char *bdf);
-int pci_dev_ids(const char *bdf, uint16_t *vendor, uint16_t *device);
+/* Vendor, device and class (0x010802 = NVMe). */
+int pci_dev_ids(const char *bdf, uint16_t *vendor, uint16_t *device, uint32_t *class);
 /* Name of the bound driver into buf, "" when none. */
 int pci_dev_driver(const char *bdf, char *buf, size_t len);
 /* IOMMU group number, or -ENOENT when the device has no group. */

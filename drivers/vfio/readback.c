@@ -2,9 +2,12 @@
 /*
  * The VFIO consumers' common path.  Bus address layout (IOVA for type1 and
  * iommufd, kept low because edu drives only 28 address bits by default):
- *   1 MiB   the DMA engine's private page (read/write)
- *   2 MiB   the bounce page (read/write): the device copies spans here
+ *   1 MiB   the DMA engine's private pages (read/write)
+ *   2 MiB   the bounce page (read/write): a copy engine copies spans here
  *   16 MiB  the test buffer, mapped WITHOUT write permission: the R/O pin
+ *   4 GiB   storage engines (NVMe): the whole-buffer bounce (read/write),
+ *           mapped only while the device writes it, so the pin's counters
+ *           and the memlock story are the R/O map's alone
  * noiommu has no IOVAs: bus addresses are physical addresses read from
  * /proc/self/pagemap, and nothing is pinned.
  */
@@ -24,10 +27,11 @@
 #define RB_REGION_IOVA	0x100000ull
 #define RB_BOUNCE_IOVA	0x200000ull
 #define RB_TEST_IOVA	0x1000000ull
+#define RB_WHOLE_IOVA	0x100000000ull
 #define RB_PAGE		4096ul
 #define RB_BOUNCE_POISON 0xb7
 
-const struct cp_option vfio_rb_options[] = {
+const struct cp_option vfio_rb_copy_options[] = {
 	{ "vfio-device", "COWPIN_VFIO_DEVICE",
 	  "PCI device (BDF) bound to vfio-pci whose DMA engine reads the buffer back; never guessed" },
 	{ "vfio-dma-bits", "COWPIN_VFIO_DMA_BITS",
@@ -35,17 +39,39 @@ const struct cp_option vfio_rb_options[] = {
 	{ NULL, NULL, NULL },
 };
 
-struct rb_page {
+const struct cp_option vfio_rb_nvme_options[] = {
+	{ "vfio-nvme-device", "COWPIN_VFIO_NVME_DEVICE",
+	  "NVMe controller (BDF) bound to vfio-pci that writes the buffer to scratch blocks and reads it back; never guessed" },
+	{ "nvme-scratch-lba", "COWPIN_NVME_SCRATCH_LBA",
+	  "START[+COUNT]: logical blocks of namespace 1 cowpin may overwrite (COUNT omitted: what the buffer needs); required" },
+	{ NULL, NULL, NULL },
+};
+
+const struct vfio_rb_family vfio_rb_copy = {
+	.device_opt = "vfio-device",
+	.what = "a device with a DMA engine cowpin drives",
+};
+
+const struct vfio_rb_family vfio_rb_nvme = {
+	.device_opt = "vfio-nvme-device",
+	.what = "an NVMe controller",
+	.storage = true,
+};
+
+/* DMA memory the process owns: R/W for the device, one bus address per page. */
+struct rb_mem {
 	void *va;
-	uint64_t bus;
+	size_t len;
+	uint64_t *pages;
 	bool mapped;
 };
 
 struct rb {
 	struct vfio_dev dev;
+	const struct vfio_rb_family *fam;
 	const struct vfio_dma_driver *drv;
 	void *drv_priv;
-	struct rb_page region, bounce;
+	struct rb_mem region, bounce, whole;
 	unsigned int dma_bits;
 	uint64_t dma_limit;	/* first bus address the device cannot reach */
 	bool test_mapped;
@@ -84,19 +110,20 @@ static void ev_hex(struct cp_env *env, const char *key, uint64_t v)
 	ev_add(env, key, json_object_new_string(hexstr(buf, sizeof(buf), v)));
 }
 
-static int named_device(struct cp_env *env, char bdf[16])
+static int named_device(struct cp_env *env, const struct vfio_rb_family *fam, char bdf[16])
 {
-	const char *name = cp_opt(env, "vfio-device");
+	const char *name = cp_opt(env, fam->device_opt);
 
 	if (!name || !*name) {
-		cp_why(env, "no VFIO device named: pass --vfio-device BDF or set COWPIN_VFIO_DEVICE "
-		       "(a device with a DMA engine cowpin drives: %s, bound with scripts/vfio-bind BDF; "
-		       "the lab's scripts/setup-vfio up names its own edu device)",
-		       vfio_dma_drivers_supported());
+		cp_why(env, "no VFIO device named: pass --%s BDF or set %s "
+		       "(%s; supported: %s; bound with scripts/vfio-bind BDF; "
+		       "the lab's scripts/setup-vfio up names its own devices)",
+		       fam->device_opt, fam == &vfio_rb_nvme ? "COWPIN_VFIO_NVME_DEVICE" : "COWPIN_VFIO_DEVICE",
+		       fam->what, vfio_dma_drivers_supported());
 		return -ENODEV;
 	}
 	if (pci_bdf_normalize(name, bdf)) {
-		cp_why(env, "--vfio-device '%s' is not a PCI address (DDDD:BB:DD.F)", name);
+		cp_why(env, "--%s '%s' is not a PCI address (DDDD:BB:DD.F)", fam->device_opt, name);
 		return -EINVAL;
 	}
 	if (pci_dev_exists(bdf)) {
@@ -124,26 +151,59 @@ static int may_open(struct cp_env *env, const char *path)
 	return 0;
 }
 
-int vfio_rb_probe(struct cp_env *env, enum vfio_mode mode)
+/* The engine for the device, if it is of the consumer's family. */
+static const struct vfio_dma_driver *family_driver(struct cp_env *env, const struct vfio_rb_family *fam,
+						  const char *bdf, uint16_t vendor, uint16_t device,
+						  uint32_t class)
+{
+	const struct vfio_dma_driver *drv = vfio_dma_driver_find(vendor, device, class);
+
+	if (!drv) {
+		cp_why(env, "%s (%04x:%04x class %06x) has no cowpin DMA-engine driver (supported: %s)", bdf,
+		       vendor, device, class, vfio_dma_drivers_supported());
+		return NULL;
+	}
+	if (!drv->readback != !fam->storage) {
+		cp_why(env, "%s is a %s engine: --%s wants %s", bdf, drv->name, fam->device_opt, fam->what);
+		return NULL;
+	}
+	return drv;
+}
+
+int vfio_rb_permit(struct cp_env *env, const struct vfio_rb_family *fam)
+{
+	const char *name = cp_opt(env, fam->device_opt);
+
+	if (!fam->storage)
+		return 0;
+	if (!name || !*name) {
+		cp_why(env, "refusing to write: vfio-*-nvme overwrites blocks of an NVMe namespace with test data; "
+		       "name the controller with --%s BDF or COWPIN_VFIO_NVME_DEVICE (bound with scripts/vfio-bind BDF) "
+		       "and the blocks it may overwrite with --nvme-scratch-lba START[+COUNT] or COWPIN_NVME_SCRATCH_LBA "
+		       "(the lab's scripts/setup-vfio up names its throwaway NVMe)", fam->device_opt);
+		return -ENODEV;
+	}
+	return vfio_dma_permit(env);
+}
+
+int vfio_rb_probe(struct cp_env *env, enum vfio_mode mode, const struct vfio_rb_family *fam)
 {
 	const struct vfio_dma_driver *drv;
 	uint16_t vendor, device;
+	uint32_t class;
 	char bdf[16], driver[64], path[64], cdev[32];
 	int err, group;
 
-	err = named_device(env, bdf);
+	err = named_device(env, fam, bdf);
 	if (err)
 		return err;
-	if (pci_dev_ids(bdf, &vendor, &device)) {
+	if (pci_dev_ids(bdf, &vendor, &device, &class)) {
 		cp_why(env, "cannot read the PCI ids of %s", bdf);
 		return -ENODEV;
 	}
-	drv = vfio_dma_driver_find(vendor, device);
-	if (!drv) {
-		cp_why(env, "%s (%04x:%04x) has no cowpin DMA-engine driver (supported: %s)", bdf,
-		       vendor, device, vfio_dma_drivers_supported());
+	drv = family_driver(env, fam, bdf, vendor, device, class);
+	if (!drv)
 		return -ENODEV;
-	}
 	pci_dev_driver(bdf, driver, sizeof(driver));
 	if (strcmp(driver, "vfio-pci")) {
 		cp_why(env, "%s is %s%s, not to vfio-pci: scripts/vfio-bind %s", bdf,
@@ -180,11 +240,20 @@ int vfio_rb_probe(struct cp_env *env, enum vfio_mode mode)
 	return may_open(env, path);
 }
 
-static void page_free(struct rb_page *p)
+static void mem_unmap(struct rb *rb, struct rb_mem *m)
 {
-	if (p->va)
-		munmap(p->va, RB_PAGE);
-	p->va = NULL;
+	if (m->mapped)
+		vfio_dma_unmap(&rb->dev, m->pages[0], m->len);
+	m->mapped = false;
+}
+
+static void mem_free(struct rb *rb, struct rb_mem *m)
+{
+	mem_unmap(rb, m);
+	if (m->va)
+		munmap(m->va, m->len);
+	free(m->pages);
+	*m = (struct rb_mem){ NULL };
 }
 
 /* noiommu: the physical address of a (locked) page. */
@@ -202,43 +271,63 @@ static int page_phys(struct cp_env *env, const void *va, uint64_t *bus)
 	return 0;
 }
 
-/* A read/write page the device may DMA to; exclusive anon, written first. */
-static int page_setup(struct cp_env *env, struct rb *rb, struct rb_page *p, uint64_t iova)
+/* len bytes of read/write memory the device may DMA to; exclusive anon, written first. */
+static int mem_setup(struct cp_env *env, struct rb *rb, struct rb_mem *m, size_t len, uint64_t iova)
 {
+	size_t i, n = len / RB_PAGE;
 	int err;
 
-	p->va = mmap(NULL, RB_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p->va == MAP_FAILED) {
-		p->va = NULL;
-		cp_why(env, "mmap of a DMA page: %s", strerror(errno));
+	m->pages = calloc(n, sizeof(*m->pages));
+	m->va = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m->va == MAP_FAILED || !m->pages) {
+		m->va = m->va == MAP_FAILED ? NULL : m->va;
+		cp_why(env, "mmap of %zu bytes of DMA memory: %s", len, strerror(errno));
 		return -ENOMEM;
 	}
-	memset(p->va, 0, RB_PAGE);
+	m->len = len;
+	memset(m->va, 0, len);
 	if (rb->dev.mode == VFIO_MODE_NOIOMMU) {
-		/* Not a pin: keeps the page resident; noiommu has nothing better. */
-		if (mlock(p->va, RB_PAGE)) {
+		/* Not a pin: keeps the pages resident; noiommu has nothing better. */
+		if (mlock(m->va, len)) {
 			err = -errno;
-			cp_why(env, "mlock of a DMA page: %s", strerror(-err));
+			cp_why(env, "mlock of %zu bytes of DMA memory: %s", len, strerror(-err));
 			return err;
 		}
-		err = page_phys(env, p->va, &p->bus);
-		if (err)
-			return err;
+		for (i = 0; i < n; i++)
+			if ((err = page_phys(env, (char *)m->va + i * RB_PAGE, &m->pages[i])))
+				return err;
 	} else {
-		err = vfio_dma_map(&rb->dev, p->va, RB_PAGE, iova, true);
+		err = vfio_dma_map(&rb->dev, m->va, len, iova, true);
 		if (err) {
-			cp_why(env, "read/write DMA map of a 4 KiB page at IOVA 0x%llx: %s",
+			cp_why(env, "read/write DMA map of %zu bytes at IOVA 0x%llx: %s", len,
 			       (unsigned long long)iova, strerror(-err));
 			return err;
 		}
-		p->mapped = true;
-		p->bus = iova;
+		m->mapped = true;
+		for (i = 0; i < n; i++)
+			m->pages[i] = iova + i * RB_PAGE;
 	}
-	if (p->bus + RB_PAGE > rb->dma_limit) {
-		cp_why(env, "DMA page at bus address 0x%llx is beyond the device's %u-bit reach (raise QEMU's -device edu,dma_mask= and pass --vfio-dma-bits)",
-		       (unsigned long long)p->bus, rb->dma_bits);
-		return -ERANGE;
-	}
+	for (i = 0; i < n; i++)
+		if (m->pages[i] + RB_PAGE > rb->dma_limit) {
+			cp_why(env, "DMA page at bus address 0x%llx is beyond the device's %u-bit reach (raise QEMU's -device edu,dma_mask= and pass --vfio-dma-bits)",
+			       (unsigned long long)m->pages[i], rb->dma_bits);
+			return -ERANGE;
+		}
+	return 0;
+}
+
+/* noiommu: nothing holds these pages in place; fail rather than DMA into a stranger's page. */
+static int mem_unmoved(struct cp_env *env, struct rb *rb, const struct rb_mem *m)
+{
+	uint64_t bus;
+
+	if (rb->dev.mode != VFIO_MODE_NOIOMMU)
+		return 0;
+	for (size_t i = 0; i < m->len / RB_PAGE; i++)
+		if (page_phys(env, (char *)m->va + i * RB_PAGE, &bus) || bus != m->pages[i]) {
+			cp_why(env, "a DMA page moved in physical memory (noiommu cannot pin it)");
+			return -EIO;
+		}
 	return 0;
 }
 
@@ -252,27 +341,27 @@ void vfio_rb_close(struct cp_env *env, void *ctx)
 		rb->drv->remove(env, rb->drv_priv);
 	if (rb->dev.fd >= 0)
 		vfio_dev_restore_command(&rb->dev);
-	if (rb->region.mapped)
-		vfio_dma_unmap(&rb->dev, rb->region.bus, RB_PAGE);
-	if (rb->bounce.mapped)
-		vfio_dma_unmap(&rb->dev, rb->bounce.bus, RB_PAGE);
+	mem_unmap(rb, &rb->region);
+	mem_unmap(rb, &rb->bounce);
+	mem_unmap(rb, &rb->whole);
 	/* Closing the container / iommufd also drops any mapping left over. */
 	vfio_dev_close(&rb->dev);
 	iommu_faults_close(&rb->faults);
-	page_free(&rb->region);
-	page_free(&rb->bounce);
+	mem_free(rb, &rb->region);
+	mem_free(rb, &rb->bounce);
+	mem_free(rb, &rb->whole);
 	free(rb->pfn);
 	free(rb);
 }
 
-int vfio_rb_open(struct cp_env *env, enum vfio_mode mode, void **ctx)
+int vfio_rb_open(struct cp_env *env, enum vfio_mode mode, const struct vfio_rb_family *fam, void **ctx)
 {
 	struct vfio_dma_region region;
 	struct rb *rb;
 	char bdf[16], ids[16];
 	int err;
 
-	err = named_device(env, bdf);
+	err = named_device(env, fam, bdf);
 	if (err)
 		return err;
 	rb = calloc(1, sizeof(*rb));
@@ -281,6 +370,7 @@ int vfio_rb_open(struct cp_env *env, enum vfio_mode mode, void **ctx)
 		return -ENOMEM;
 	}
 	rb->faults.fd = -1;
+	rb->fam = fam;
 	err = vfio_dev_open(env, &rb->dev, mode, bdf);
 	if (err) {
 		free(rb);
@@ -289,10 +379,9 @@ int vfio_rb_open(struct cp_env *env, enum vfio_mode mode, void **ctx)
 	if (mode != VFIO_MODE_NOIOMMU && (err = iommu_faults_open(&rb->faults, bdf)))
 		cp_diag(env, "IOMMU faults of %s cannot be told from data (/dev/kmsg: %s)", bdf,
 			strerror(-err));
-	rb->drv = vfio_dma_driver_find(rb->dev.vendor, rb->dev.device);
+	rb->drv = family_driver(env, fam, bdf, rb->dev.vendor, rb->dev.device, rb->dev.class);
 	if (!rb->drv) {
-		cp_why(env, "%s (%04x:%04x) through VFIO differs from its sysfs ids: no cowpin DMA-engine driver",
-		       bdf, rb->dev.vendor, rb->dev.device);
+		/* The probe saw the right engine in sysfs: config space disagreeing is the device's error. */
 		err = -EIO;
 		goto fail;
 	}
@@ -305,19 +394,20 @@ int vfio_rb_open(struct cp_env *env, enum vfio_mode mode, void **ctx)
 	ev_add(env, "engine", json_object_new_string(rb->drv->name));
 	ev_add(env, "dma_bits", json_object_new_int(rb->dma_bits));
 
-	err = page_setup(env, rb, &rb->region, RB_REGION_IOVA);
-	if (!err)
-		err = page_setup(env, rb, &rb->bounce, RB_BOUNCE_IOVA);
+	err = mem_setup(env, rb, &rb->region, rb->drv->region_len ?
+			(rb->drv->region_len + RB_PAGE - 1) / RB_PAGE * RB_PAGE : RB_PAGE, RB_REGION_IOVA);
+	if (!err && !fam->storage)
+		err = mem_setup(env, rb, &rb->bounce, RB_PAGE, RB_BOUNCE_IOVA);
 	if (err)
 		goto fail;
-	ev_hex(env, "bounce_bus", rb->bounce.bus);
+	if (!fam->storage)
+		ev_hex(env, "bounce_bus", rb->bounce.pages[0]);
 
 	err = vfio_dev_enable_dma(env, &rb->dev);
 	if (err)
 		goto fail;
-	region = (struct vfio_dma_region){ rb->region.va, rb->region.bus, RB_PAGE };
-	if (rb->drv->region_len < region.len && rb->drv->region_len)
-		region.len = rb->drv->region_len;
+	region = (struct vfio_dma_region){ rb->region.va, rb->region.pages[0], rb->region.len,
+					   rb->region.pages };
 	err = rb->drv->init(env, &rb->dev, &region, &rb->drv_priv);
 	if (err) {
 		rb->drv_priv = NULL;
@@ -412,6 +502,8 @@ void vfio_rb_unpin(struct cp_env *env, void *ctx, struct cp_pin *pin)
 	}
 	free(rb->pfn);
 	rb->pfn = NULL;
+	mem_free(rb, &rb->whole);
+	pin->seen = NULL;
 }
 
 static bool all_bytes(const unsigned char *p, size_t n, int c)
@@ -422,32 +514,13 @@ static bool all_bytes(const unsigned char *p, size_t n, int c)
 	return true;
 }
 
-/* One device copy of n bytes from bus address src into out, via the bounce page. */
-static int rb_copy(struct cp_env *env, struct rb *rb, uint64_t src, unsigned char *out, size_t n)
+/* A bounce that still holds only poison: the device wrote, or read, nothing. */
+static int poison_check(struct cp_env *env, struct rb *rb, const unsigned char *bounce, size_t n,
+			uint64_t dst, uint64_t src)
 {
-	unsigned char *bounce = rb->bounce.va;
-	uint64_t bus;
-	int err;
-
-	if (rb->dev.mode == VFIO_MODE_NOIOMMU) {
-		/* Nothing holds these pages in place: fail rather than DMA into a stranger's page. */
-		if (page_phys(env, rb->bounce.va, &bus))
-			return -EIO;
-		if (bus != rb->bounce.bus || page_phys(env, rb->region.va, &bus) ||
-		    bus != rb->region.bus) {
-			cp_why(env, "a DMA page moved in physical memory (noiommu cannot pin it)");
-			return -EIO;
-		}
-	}
-	memset(bounce, RB_BOUNCE_POISON, n);
-	err = rb->drv->dma_start(env, rb->drv_priv, src, rb->bounce.bus, n);
-	if (!err)
-		err = rb->drv->dma_wait(env, rb->drv_priv, cp_wait_bound(env));
-	if (err)
-		return err;
 	if (n >= 16 && all_bytes(bounce, n, RB_BOUNCE_POISON)) {
-		cp_why(env, "%s wrote nothing to the bounce page (bus 0x%llx): its DMA write failed (IOMMU fault? see dmesg)",
-		       rb->drv->name, (unsigned long long)rb->bounce.bus);
+		cp_why(env, "%s wrote nothing to the bounce (bus 0x%llx): its DMA write failed (IOMMU fault? see dmesg)",
+		       rb->drv->name, (unsigned long long)dst);
 		return -EIO;
 	}
 	if (n >= 16 && rb->drv->poison >= 0 && all_bytes(bounce, n, rb->drv->poison)) {
@@ -455,7 +528,68 @@ static int rb_copy(struct cp_env *env, struct rb *rb, uint64_t src, unsigned cha
 		       rb->drv->name, (unsigned long long)src);
 		return -EIO;
 	}
-	memcpy(out, bounce, n);
+	return 0;
+}
+
+/* One device copy of n bytes from bus address src into out, via the bounce page. */
+static int rb_copy(struct cp_env *env, struct rb *rb, uint64_t src, unsigned char *out, size_t n)
+{
+	unsigned char *bounce = rb->bounce.va;
+	int err;
+
+	if (mem_unmoved(env, rb, &rb->bounce) || mem_unmoved(env, rb, &rb->region))
+		return -EIO;
+	memset(bounce, RB_BOUNCE_POISON, n);
+	err = rb->drv->dma_start(env, rb->drv_priv, src, rb->bounce.pages[0], n);
+	if (!err)
+		err = rb->drv->dma_wait(env, rb->drv_priv, cp_wait_bound(env));
+	if (err)
+		return err;
+	err = poison_check(env, rb, bounce, n, rb->bounce.pages[0], src);
+	if (!err)
+		memcpy(out, bounce, n);
+	return err;
+}
+
+/* Storage engines: all of [0, readable) through the device into the whole-buffer bounce. */
+static int rb_whole(struct cp_env *env, struct rb *rb, struct cp_pin *pin, struct cp_span *spans,
+		    int nspans)
+{
+	size_t i, n = pin->readable / RB_PAGE;
+	uint64_t *src, src0;
+	int err;
+
+	mem_free(rb, &rb->whole);
+	src = calloc(n, sizeof(*src));
+	if (!src) {
+		cp_why(env, "out of memory");
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++)
+		src[i] = rb->dev.mode == VFIO_MODE_NOIOMMU ? rb->pfn[i] * RB_PAGE : RB_TEST_IOVA + i * RB_PAGE;
+	src0 = src[0];
+	err = mem_setup(env, rb, &rb->whole, n * RB_PAGE, RB_WHOLE_IOVA);
+	if (!err)
+		err = mem_unmoved(env, rb, &rb->region);
+	if (!err) {
+		memset(rb->whole.va, RB_BOUNCE_POISON, rb->whole.len);
+		err = rb->drv->readback(env, rb->drv_priv, src, rb->whole.pages, rb->whole.len,
+					cp_wait_bound(env));
+	}
+	if (!err)
+		err = mem_unmoved(env, rb, &rb->whole);
+	/* The read/write map lives only as long as the device writes into it. */
+	mem_unmap(rb, &rb->whole);
+	free(src);
+	if (!err)
+		err = poison_check(env, rb, rb->whole.va, rb->whole.len, rb->whole.pages[0], src0);
+	if (err)
+		return err;
+	for (int s = 0; s < nspans; s++)
+		memcpy(spans[s].out, (unsigned char *)rb->whole.va + spans[s].off, spans[s].len);
+	pin->seen = rb->whole.va;
+	ev_add(env, "bounce", json_object_new_string(
+		"whole buffer: read/write, mapped at IOVA 0x100000000 only during the read-back"));
 	return 0;
 }
 
@@ -490,6 +624,12 @@ int vfio_rb_observe(struct cp_env *env, void *ctx, struct cp_pin *pin,
 
 	if (noiommu)
 		noiommu_moved(env, rb, pin, spans, nspans);
+	if (rb->fam->storage) {
+		err = rb_whole(env, rb, pin, spans, nspans);
+		if (err)
+			return err;
+		nspans = 0;	/* the spans came out of the whole read */
+	}
 	for (int i = 0; i < nspans; i++) {
 		size_t off = spans[i].off, done = 0;
 

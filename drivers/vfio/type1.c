@@ -12,7 +12,7 @@
 #include "pci_sysfs.h"
 #include "readback.h"
 
-static int type1_probe(struct cp_env *env)
+static int type1_probe(struct cp_env *env, const struct vfio_rb_family *fam)
 {
 	if (access("/dev/vfio/vfio", F_OK)) {
 		cp_why(env, "/dev/vfio/vfio is missing: VFIO is not loaded or the kernel lacks CONFIG_VFIO_CONTAINER (modprobe vfio-pci vfio_iommu_type1; in the lab: scripts/setup-vfio up)");
@@ -22,24 +22,9 @@ static int type1_probe(struct cp_env *env)
 		cp_why(env, "the type1 IOMMU backend is not loaded: modprobe vfio_iommu_type1 (CONFIG_VFIO_IOMMU_TYPE1)");
 		return -ENODEV;
 	}
-	return vfio_rb_probe(env, VFIO_MODE_TYPE1);
+	return vfio_rb_probe(env, VFIO_MODE_TYPE1, fam);
 }
 
-static int type1_open(struct cp_env *env, void **ctx)
-{
-	return vfio_rb_open(env, VFIO_MODE_TYPE1, ctx);
-}
-
-const struct consumer_ops cp_vfio_type1_ops = {
-	.name = "vfio-type1",
-	.summary = "VFIO type1 container: VFIO_IOMMU_MAP_DMA read-only, a DMA engine (edu) reads the buffer back",
-	.counter = CP_COUNTER_LOCKED_VM,
-	.cases = CP_CASES_ALL,
-	.options = vfio_rb_options,
-	.probe = type1_probe,
-	.open = type1_open,
-	.pin_ro = vfio_rb_pin_ro,
-	.observe = vfio_rb_observe,
-	.unpin = vfio_rb_unpin,
-	.close = vfio_rb_close,
-};
+#define VFIO_TYPE1_CONSUMER(fam, suffix, fsummary) \
+	VFIO_RB_CONSUMER(vfio_type1, "vfio-type1", VFIO_MODE_TYPE1, type1_probe, "VFIO type1 container: VFIO_IOMMU_MAP_DMA read-only, ", CP_COUNTER_LOCKED_VM, false, fam, suffix, fsummary)
+VFIO_FAMILIES(VFIO_TYPE1_CONSUMER)

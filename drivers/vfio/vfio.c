@@ -64,6 +64,9 @@ int vfio_dev_open(struct cp_env *env, struct vfio_dev *dev, enum vfio_mode mode,
 	ret = vfio_cfg_read(dev, PCI_VENDOR_ID, &dev->vendor, 2);
 	if (!ret)
 		ret = vfio_cfg_read(dev, PCI_DEVICE_ID, &dev->device, 2);
+	if (!ret)
+		ret = vfio_cfg_read(dev, PCI_CLASS_REVISION, &dev->class, 4);
+	dev->class >>= 8;	/* class, subclass, programming interface */
 	if (ret) {
 		cp_why(env, "reading config space of %s through VFIO: %s", bdf,
 		       strerror(-ret));

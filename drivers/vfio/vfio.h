@@ -31,6 +31,7 @@ struct vfio_dev {
 	enum vfio_mode mode;
 	char bdf[16];		/* 0000:00:03.0 */
 	uint16_t vendor, device;
+	uint32_t class;		/* 0x010802 = NVMe */
 	int container;		/* type1, noiommu */
 	int group;
 	int iommufd;		/* iommufd */

@@ -25,8 +25,16 @@ def cmdline(guest):
 	return " ".join(w for w in guest._cmdline().split() if w != "quiet")
 
 
+def nvme(guest, urls):
+	"""The lab's NVMe (vfio-*-nvme) on its throwaway image, when urls has one."""
+	if "nvme" not in urls or not (guest.edu or guest.noiommu):
+		return {}
+	return {"nvme": {"url": urls["nvme"], "compression": "gz",
+			 "image_arg": " ".join(vm.nvme_options("{nvme}"))}}
+
+
 def job(label, guest, urls, kvm):
-	"""The job as a dict.  urls: {"kernel", "ramdisk", "scratch"} -> URL;
+	"""The job as a dict.  urls: {"kernel", "ramdisk", "scratch"[, "nvme"]} -> URL;
 	kvm: the worker has a usable /dev/kvm (else context no_kvm)."""
 	with open(DEFINITION) as f:
 		definition = yaml.safe_load(f)
@@ -60,6 +68,8 @@ def job(label, guest, urls, kvm):
 					# The lab's ext4 scratch disk: /var/tmp in the guest.
 					"scratch": {"url": urls["scratch"], "compression": "gz",
 						    "image_arg": "-drive format=raw,if=virtio,file={scratch}"},
+					# The lab's NVMe for vfio-*-nvme, after the vIOMMU (context options).
+					**nvme(guest, urls),
 				}}},
 			{"boot": {
 				"timeout": {"minutes": TIMEOUTS["boot"]},

@@ -39,7 +39,7 @@ PROVIDER_DIR = "/usr/lib/x86_64-linux-gnu/libibverbs"
 # kernel are skipped: the tests that need them SKIP as in the native lab),
 # plus what the kernel requests on its own (crc32 for rxe).
 MODULES = ["virtio_pci", "virtio_blk", "ext4", "ib_uverbs", "rdma_ucm", "rdma_rxe",
-	   "siw", "dummy", "vivid", "vfio-pci", "vfio_iommu_type1", "iommufd",
+	   "siw", "dummy", "vivid", "vfio-pci", "vfio_iommu_type1", "iommufd", "nvme",
 	   "crc32_generic", "crc32c_generic", "crc32-pclmul", "crc32c-intel",
 	   "9pnet_virtio", "9p"]	# the native lab's share (scripts/lab)
 
@@ -199,6 +199,19 @@ def build(k, cowpin, cow=None, memlock=None, note2=None, run_args=()):
 		k.kver, h.hexdigest()[:12]))
 	if not os.path.exists(out):
 		util.write_atomic(out, gzip.compress(t.cpio(), 6, mtime=0))
+	return out
+
+
+# The lab NVMe's image under LAVA: decompressed into the worker's tmpfs, so
+# small: 64 MiB holds every buffer but hugetlb-1G's.
+NVME_MB = 64
+
+
+def nvme_disk():
+	"""The lab NVMe's throwaway image (zeros), gzipped."""
+	out = os.path.join(kernels.cache_root(), "lava", "nvme-%dM.raw.gz" % NVME_MB)
+	if not os.path.exists(out):
+		util.write_atomic(out, gzip.compress(bytes(NVME_MB << 20), 6, mtime=0))
 	return out
 
 

@@ -50,7 +50,7 @@ def templates():
 
 
 def artifacts(k, a, cowpin, jdir):
-	"""{kernel, ramdisk, scratch} -> URL: file:// of the cached files, or
+	"""{kernel, ramdisk, scratch, nvme} -> URL: file:// of the cached files, or
 	--url BASE/NAME with the files copied to REPORT/artifacts to host."""
 	run_args = []
 	for opt in ("consumer", "backing", "case"):
@@ -59,7 +59,8 @@ def artifacts(k, a, cowpin, jdir):
 	files = {"kernel": k.image,
 		 "ramdisk": lava_ramdisk.build(k, cowpin, a.cow if not k.noiommu else None,
 					       a.memlock, a.note2, run_args),
-		 "scratch": lava_ramdisk.scratch_disk()}
+		 "scratch": lava_ramdisk.scratch_disk(),
+		 "nvme": lava_ramdisk.nvme_disk()}
 	if not a.url:
 		return {n: "file://" + os.path.abspath(p) for n, p in files.items()}
 	adir = os.path.join(a.report, "artifacts")

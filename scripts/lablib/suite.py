@@ -21,6 +21,7 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 # The memlock helper's pick: ~1-1.5 min per guest under TCG.
 MEMLOCK = ("--consumer vfio-type1 --consumer rdma-rxe --backing zeropage "
 	   "--backing huge-zeropage --size 2M --size 32M --repeat 3")
+NOIOMMU = ["vfio-noiommu", "vfio-noiommu-nvme"]
 TAP = re.compile(rb"^(not ok|ok) [0-9]+ ([^ #]+)(.*)$")
 
 
@@ -108,8 +109,10 @@ def run_kernel(k, a, cowpin, rdir):
 		args = ["/bin/sh", suite_dir + "/guest-suite.sh", suite_dir, suite_dir + "/cowpin"]
 	else:
 		args = ["/bin/sh", os.path.join(HERE, "guest-suite.sh"), REPO, cowpin]
-	# A KERNEL@noiommu boot only serves vfio-noiommu.
-	for c in ["vfio-noiommu"] if k.noiommu else a.consumer:
+	# A KERNEL@noiommu boot only serves vfio-noiommu, through both engines
+	# (or those of them asked for).
+	noiommu = [c for c in a.consumer if c.startswith("vfio-noiommu")] or NOIOMMU
+	for c in noiommu if k.noiommu else a.consumer:
 		args += ["--consumer", c]
 	for opt in ("backing", "case"):
 		for v in getattr(a, opt):

@@ -31,6 +31,12 @@ if modprobe virtio_blk 2>/dev/null && modprobe ext4 2>/dev/null &&
 fi
 """
 SCRATCH_MB = 256
+# The lab's NVMe controller: a sparse raw image in the share, rewritten every
+# boot; 1 GiB + 64 MiB holds a hugetlb-1G buffer.  setup-vfio finds the
+# controller by this serial and names all of its blocks as the scratch range.
+NVME_IMAGE = "nvme.img"
+NVME_MB = 1088
+NVME_SERIAL = "cowpin-lab"
 # A boot takes ~10-20 CPU seconds under TCG; more means the guest is stuck.
 BOOT_CPU = 120
 # Set on SIGINT/SIGTERM: every running guest is killed, none is retried.
@@ -67,6 +73,13 @@ def make_scratch(path):
 		f.truncate(SCRATCH_MB << 20)
 	subprocess.run(["mkfs.ext4", "-q", "-F", "-b", "4096", "-E", "nodiscard",
 			path], check=True)
+
+
+def nvme_options(image):
+	"""The lab's NVMe controller on a throwaway raw image: after the vIOMMU
+	on the command line (LAVA: an image_arg, after the context's options)."""
+	return ["-drive", "if=none,id=nvm,format=raw,file=" + image,
+		"-device", "nvme,serial=%s,drive=nvm" % NVME_SERIAL]
 
 
 class Result:
@@ -121,17 +134,23 @@ class Guest:
 			a.append(self.append)
 		return " ".join(w for w in a if w)
 
-	def machine_options(self):
+	def machine_options(self, nvme_image=None):
 		"""Machine, CPUs and devices: the part of the QEMU command line
-		the native lab and the LAVA job (lablib/lava_job.py) share."""
+		the native lab and the LAVA job (lablib/lava_job.py) share.  In
+		order: the vIOMMU (it must come before the devices it translates;
+		none in a @noiommu boot), edu, and with nvme_image an NVMe
+		controller on that throwaway raw image (serial NVME_SERIAL: the
+		one scripts/setup-vfio binds)."""
 		machine = "q35"
 		dev = []
 		if self.noiommu:
+			# 40 address bits: guest pages above 256 MiB are reachable.
 			dev += ["-device", "edu,dma_mask=0xffffffffff"]
 		elif self.edu:
-			# The vIOMMU must come before the devices it translates.
-			machine += ",kernel-irqchip=split"
+			machine += ",kernel-irqchip=split"	# intel-iommu's interrupt remapping
 			dev += ["-device", "intel-iommu,intremap=on", "-device", "edu"]
+		if nvme_image and (self.edu or self.noiommu):
+			dev += nvme_options(nvme_image)
 		return ["-machine", machine, "-smp", str(self.smp)] + dev
 
 	def argv(self, share, accel, initrd, scratch=None):
@@ -156,7 +175,7 @@ class Guest:
 				"-device", "virtio-blk-pci,drive=scratch"]
 		return [QEMU, "-nodefaults", "-no-user-config", "-display", "none",
 			"-no-reboot", "-accel", accel, "-cpu", cpu, "-m", self.mem
-			] + self.machine_options() + [
+			] + self.machine_options(os.path.join(share, NVME_IMAGE)) + [
 			"-kernel", k.image, "-initrd", initrd,
 			"-append", self._cmdline(), "-nic", "none",
 			"-serial", "file:" + os.path.join(share, "console.log")
@@ -212,6 +231,8 @@ class Guest:
 		res.__init__()
 		res.attempts = attempts
 		res.accel = accel
+		with open(os.path.join(share, NVME_IMAGE), "wb") as f:
+			f.truncate(NVME_MB << 20)	# sparse: only what the tests write
 		scratch = os.path.join(share, "scratch.img")
 		make_scratch(scratch)
 		argv = self.argv(share, accel, initrd, scratch)

@@ -22,7 +22,7 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lab"))
 sys.dont_write_bytecode = True
 # The lab's verdict semantics: refused:EFAULT, fail:stale, mech:NAME.
-from rules import VERDICTS, wrong  # noqa: E402
+from rules import CONSTRAINTS, VERDICTS, WHOLE, wrong  # noqa: E402
 # Verdicts that say something about the kernel's pin (compared by cross-check).
 COMPARABLE = {"pass", "fail", "refused"}
 
@@ -68,7 +68,7 @@ def parse_expect(path):
 				rules.append(("cross-check", words[1], where))
 			elif len(words) >= 6:
 				cons, back, case, verd, quant = words[:5]
-				bad = {v for v in verd.split(",") if not v.startswith("mech:")
+				bad = {v for v in verd.split(",") if not v.startswith("mech:") and v != WHOLE
 				       and v.split(":")[0] not in VERDICTS}
 				if bad or quant not in ("all", "any"):
 					raise SystemExit("%s: bad verdicts %s or quantifier %s" % (where, bad, quant))
@@ -108,7 +108,7 @@ def matching(rule, sets, results):
 
 
 def plain(verdicts):
-	return [v for v in verdicts if not v.startswith("mech:")]
+	return [v for v in verdicts if not v.startswith(CONSTRAINTS)]
 
 
 def judge_assert(rule, sets, results, skip_ok=()):

@@ -16,6 +16,11 @@ import fnmatch
 import functools
 
 VERDICTS = {"pass", "fail", "skip", "refused", "error", "hazard"}
+# Constraints on device reads beside their verdict: "mech:NAME" (the COW
+# mechanism) and WHOLE (the device's bytes were compared in full:
+# compared_bytes == buffer_bytes, as storage engines like NVMe do).
+CONSTRAINTS = ("mech:", "compared:")
+WHOLE = "compared:all"
 # Verdicts that come from a device read: only they carry a mechanism.
 READS = ("pass", "fail", "hazard")
 
@@ -28,7 +33,7 @@ class Rule(collections.namedtuple("Rule", "kernel globs verdicts quant text")):
 
 	@property
 	def plain(self):
-		return [v for v in self.verdicts if not v.startswith("mech:")]
+		return [v for v in self.verdicts if not v.startswith(CONSTRAINTS)]
 
 	@property
 	def mechs(self):
@@ -59,7 +64,7 @@ def parse(path):
 			if len(w) < 4:
 				raise SystemExit("%s: want KERNEL TESTS VERDICTS TEXT" % where)
 			verdicts = w[2].split(",")
-			bad = [v for v in verdicts if not v.startswith("mech:")
+			bad = [v for v in verdicts if not v.startswith("mech:") and v != WHOLE
 			       and v.split(":")[0] not in VERDICTS]
 			if bad:
 				raise SystemExit("%s: unknown verdict %s" % (where, ",".join(bad)))
@@ -88,27 +93,32 @@ def kind(r):
 
 def wrong(r, verdicts, skip_allowed=False):
 	"""Does r break a rule with these verdicts?  Plain verdicts name what r
-	may be.  "mech:NAME" entries constrain the COW mechanism of device reads;
-	a mechanism rule also fails on `error` (the read it asserts about never
-	happened) and on `skip`, unless skip_allowed (another rule allows it).
-	A refused registration has no mechanism: the plain rules judge it."""
+	may be.  "mech:NAME" entries constrain the COW mechanism of device reads,
+	WHOLE that all of the buffer was compared; such a rule also fails on
+	`error` (the read it asserts about never happened) and on `skip`, unless
+	skip_allowed (another rule allows it).  A refused registration has no
+	mechanism: the plain rules judge it."""
 	mechs = [v[5:] for v in verdicts if v.startswith("mech:")]
-	plain = [v for v in verdicts if not v.startswith("mech:")]
+	whole = WHOLE in verdicts
+	plain = [v for v in verdicts if not v.startswith(CONSTRAINTS)]
 	if plain and not {shown(r), r["verdict"], kind(r)} & set(plain):
 		return True
-	if not mechs:
+	if not mechs and not whole:
 		return False
 	v = r["verdict"]
 	if v in READS:
-		return r.get("mechanism") not in mechs
+		if whole and not (r.get("compared_bytes") and r.get("compared_bytes") == r.get("buffer_bytes")):
+			return True
+		return bool(mechs) and r.get("mechanism") not in mechs
 	return v == "error" or (v == "skip" and not skip_allowed and "skip" not in plain)
 
 
 def describe(r):
 	why = r.get("reason") or ""
 	v = shown(r) if r["verdict"] != "fail" else kind(r)
-	return "%s: %s (mechanism %s)%s" % (r["name"], v, r.get("mechanism"),
-					     ": " + why if why else "")
+	return "%s: %s (mechanism %s, compared %s of %s bytes)%s" % (
+		r["name"], v, r.get("mechanism"), r.get("compared_bytes"), r.get("buffer_bytes"),
+		": " + why if why else "")
 
 
 Finding = collections.namedtuple("Finding", "rule kind text")

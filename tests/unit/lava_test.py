@@ -171,7 +171,7 @@ class FakeKernel(kernels.Kernel):
 def job_checks():
 	k = FakeKernel()
 	g = vm.Guest(k, mem="2G", smp=2, edu=True)
-	urls = {n: "https://lab.example.org/cowpin/%s" % n for n in ("kernel", "ramdisk", "scratch")}
+	urls = {n: "https://lab.example.org/cowpin/%s" % n for n in ("kernel", "ramdisk", "scratch", "nvme")}
 	doc = lava_job.job("6.12", g, urls, kvm=False)
 	text = lava_job.dump(doc)
 
@@ -189,6 +189,9 @@ def job_checks():
 	mo = g.machine_options()
 	tap(opts[:len(mo)] == mo and any(argv[i:i + len(mo)] == mo for i in range(len(argv))),
 	    "the job's QEMU machine and devices are the native lab's", opts)
+	nvme = doc["actions"][0]["deploy"]["images"].get("nvme", {}).get("image_arg", "")
+	tap(nvme.split() == vm.nvme_options("{nvme}"),
+	    "the job's NVMe (vfio-*-nvme) is the native lab's, as an image after the vIOMMU", [nvme])
 	noio = lava_job.job("x", vm.Guest(k, edu=True, noiommu=True), urls, kvm=False)
 	tap(noio["context"]["extra_options"] != doc["context"]["extra_options"],
 	    "another guest gives other options (the comparison can fail)")

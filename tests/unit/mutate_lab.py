@@ -16,6 +16,7 @@ check.py with tests/lab-built/expect) must reject every mutant:
   each detects-stale control that passed -> fail, fail_kind reads-mapping
 					    (the device read the process's B)
   each device read's mechanism -> another one
+  each device read compared in full -> only the three 256-byte spans
   each consumer's results removed, per kernel
 
 The unmutated report must pass (or the test could pass by rejecting
@@ -84,6 +85,10 @@ def mutants(docs):
 				m = dict(r, mechanism=FLIP[r["mechanism"]])
 				yield "%s: %s mechanism %s -> %s" % (k, r["name"], r["mechanism"], m["mechanism"]), \
 					"changed", one(i, m)
+			if r["verdict"] in lab.READS and r.get("compared_bytes") and \
+			   r.get("compared_bytes") == r.get("buffer_bytes"):
+				m = dict(r, compared_bytes=3 * 256)
+				yield "%s: %s compared only its spans" % (k, r["name"]), "changed", one(i, m)
 		for c in sorted({r["consumer"] for r in results}):
 			d = dict(docs)
 			d[k] = [r for r in results if r["consumer"] != c]

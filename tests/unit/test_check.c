@@ -20,11 +20,20 @@
 #include "result.h"
 #include "utap.h"
 
-enum behaviour { HOLDS_OLD, READS_MAPPING, GARBAGE, REFUSES, HARNESS_FAILS, OPEN_FAILS, LEAKS_PIN };
+enum behaviour { HOLDS_OLD, READS_MAPPING, GARBAGE, REFUSES, HARNESS_FAILS, OPEN_FAILS, LEAKS_PIN,
+		 WHOLE_OLD, WHOLE_MAPPING, WHOLE_FLIP };
+
+/*
+ * WHOLE_*: a storage engine's device reads all of the buffer (pin->seen);
+ * WHOLE_FLIP also flips one byte outside the spans, at FLIP_OFF: only the
+ * whole-buffer compare can see it, and must name that offset.
+ */
+#define FLIP_OFF (3 * 4096 + 17)
 
 struct dbl {
 	enum behaviour how;
 	unsigned char *copy;	/* HOLDS_OLD: the content at pin time, as pinned pages keep it */
+	unsigned char *whole;	/* WHOLE_*: the device's view of the whole buffer */
 };
 
 static enum behaviour next_how;
@@ -89,6 +98,19 @@ static int dbl_observe(struct cp_env *env, void *ctx, struct cp_pin *pin, struct
 {
 	struct dbl *d = ctx;
 
+	if (d->how >= WHOLE_OLD) {
+		free(d->whole);
+		d->whole = malloc(pin->readable);
+		if (!d->whole)
+			return -ENOMEM;
+		memcpy(d->whole, d->how == WHOLE_OLD ? d->copy : pin->buf, pin->readable);
+		if (d->how == WHOLE_FLIP)
+			d->whole[FLIP_OFF] ^= 0xff;
+		for (int i = 0; i < n; i++)
+			memcpy(spans[i].out, d->whole + spans[i].off, spans[i].len);
+		pin->seen = d->whole;
+		return 0;
+	}
 	for (int i = 0; i < n; i++) {
 		if (d->how == HOLDS_OLD || d->how == LEAKS_PIN)
 			memcpy(spans[i].out, d->copy + spans[i].off, spans[i].len);
@@ -106,6 +128,8 @@ static void dbl_unpin(struct cp_env *env, void *ctx, struct cp_pin *pin)
 
 	free(d->copy);
 	d->copy = NULL;
+	free(d->whole);
+	d->whole = NULL;
 }
 
 static void dbl_close(struct cp_env *env, void *ctx)
@@ -152,18 +176,55 @@ static const struct {
 	{ &pinned, HOLDS_OLD, CP_B_ANON, CP_CASE_FORK, "fail", "stale" },
 	{ &pinned, READS_MAPPING, CP_B_MEMFD, CP_CASE_FORK, "pass", NULL },
 	{ &unpinned, HOLDS_OLD, CP_B_MEMFD, CP_CASE_FORK, "hazard", NULL },
+	{ &pinned, WHOLE_OLD, CP_B_ANON, CP_CASE_SNAPSHOT, "pass", NULL },
+	{ &pinned, WHOLE_OLD, CP_B_ANON, CP_CASE_RELIABLE, "fail", "stale" },
+	{ &pinned, WHOLE_MAPPING, CP_B_ANON, CP_CASE_RELIABLE, "pass", NULL },
+	{ &pinned, WHOLE_MAPPING, CP_B_ANON, CP_CASE_DETECTS_STALE, "fail", "reads-mapping" },
+	{ &pinned, WHOLE_FLIP, CP_B_ANON, CP_CASE_SNAPSHOT, "fail", "corrupt" },
+	{ &pinned, WHOLE_FLIP, CP_B_ANON, CP_CASE_RELIABLE, "fail", "corrupt" },
+	{ &unpinned, WHOLE_FLIP, CP_B_ANON, CP_CASE_RELIABLE, "fail", "corrupt" },
 };
 
 static const char *const how_names[] = {
 	"holds-old", "reads-mapping", "garbage", "refuses", "harness-fails", "open-fails", "leaks-pin",
+	"whole-old", "whole-mapping", "whole-flip",
 };
+
+/*
+ * The evidence of a data result: compared_bytes is every byte the device
+ * read when it read the whole buffer, the spans' 3 x 256 otherwise; a
+ * flipped byte is the first_diff, named in the reason.
+ */
+static bool evidence_ok(struct json_object *r, enum behaviour how, char *why, size_t len)
+{
+	struct json_object *ev = json_object_object_get(r, "evidence");
+	long long compared = json_object_get_int64(json_object_object_get(r, "compared_bytes"));
+	long long want = how >= WHOLE_OLD ? 2 << 20 : 3 * 256;
+	char at[32];
+
+	snprintf(why, len, "compared_bytes %lld, want %lld", compared, want);
+	if (compared != want)
+		return false;
+	if (how != WHOLE_FLIP)
+		return true;
+	snprintf(at, sizeof(at), "+0x%x", FLIP_OFF);
+	snprintf(why, len, "first_diff %lld, want %d, reason names %s: %s",
+		 (long long)json_object_get_int64(json_object_object_get(ev, "first_diff")), FLIP_OFF, at,
+		 cp_result_str(r, "reason"));
+	return json_object_get_int64(json_object_object_get(ev, "first_diff")) == FLIP_OFF &&
+	       strstr(cp_result_str(r, "reason"), at);
+}
 
 int main(void)
 {
 	struct cp_settings s = { .backing.tmpdir = "/var/tmp", .timeout_s = 20 };
 	int n = sizeof(table) / sizeof(table[0]);
 
-	utap_plan(n + 2);
+	int nev = 0;
+
+	for (int i = 0; i < n; i++)
+		nev += table[i].how >= WHOLE_OLD && table[i].kase == CP_CASE_RELIABLE;
+	utap_plan(n + 2 + nev);
 	for (int i = 0; i < n; i++) {
 		struct cp_test t = { .ops = table[i].ops, .backing = table[i].backing, .kase = table[i].kase };
 		struct json_object *r;
@@ -191,6 +252,15 @@ int main(void)
 			   "%s %s.%s.%s: %s%s%s (%s)", how_names[table[i].how], t.ops->name,
 			   cp_backing_name(t.backing), cp_case_name(t.kase), v, kind ? " " : "", kind ? kind : "",
 			   cp_result_str(r, "reason"));
+		if (table[i].how >= WHOLE_OLD && table[i].kase == CP_CASE_RELIABLE) {
+			char why[512];
+
+			if (!strcmp(v, "skip"))
+				skip(cp_result_str(r, "reason"), "%s %s: evidence", how_names[table[i].how], t.ops->name);
+			else
+				ok(evidence_ok(r, table[i].how, why, sizeof(why)), "%s %s: evidence: %s",
+				   how_names[table[i].how], t.ops->name, why);
+		}
 		json_object_put(r);
 	}
 	if (leaked)

@@ -1,0 +1,46 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
+"""vfio-*-nvme writes to a disk: without the controller AND the blocks named
+it refuses (SKIP, before any device is touched), saying what it would
+overwrite and how to allow it.  Naming both lets it past the refusal (the
+mutated input this check must not refuse): then it fails later on this
+host for other reasons (no VFIO, no such device), never with a refusal."""
+import os
+import subprocess
+import sys
+
+cowpin = sys.argv[1]
+BDF, LBA = "0000:00:1f.7", "2048+4096"
+cases = [
+    # (extra args, extra env, the reason must contain / None: must not refuse)
+    ([], {}, "refusing to write: vfio-*-nvme overwrites blocks"),
+    (["--nvme-scratch-lba", LBA], {}, "refusing to write: vfio-*-nvme overwrites blocks"),
+    ([], {"COWPIN_NVME_SCRATCH_LBA": LBA}, "refusing to write: vfio-*-nvme overwrites blocks"),
+    (["--vfio-nvme-device", BDF], {}, "refusing to write to the NVMe namespace"),
+    ([], {"COWPIN_VFIO_NVME_DEVICE": BDF}, "refusing to write to the NVMe namespace"),
+    (["--vfio-nvme-device", BDF, "--nvme-scratch-lba", "2048+"], {}, "is not START[+COUNT]"),
+    (["--vfio-nvme-device", BDF, "--nvme-scratch-lba", "-"], {}, "is not START[+COUNT]"),
+    (["--vfio-nvme-device", BDF, "--nvme-scratch-lba", LBA], {}, None),
+    ([], {"COWPIN_VFIO_NVME_DEVICE": BDF, "COWPIN_NVME_SCRATCH_LBA": "2048"}, None),
+]
+env0 = {k: v for k, v in os.environ.items() if not k.startswith("COWPIN_")}
+consumers = ["vfio-type1-nvme", "vfio-iommufd-nvme", "vfio-noiommu-nvme"]
+print("TAP version 13")
+print(f"1..{len(cases) * len(consumers)}")
+n = 0
+for args, env, needle in cases:
+    for c in consumers:
+        n += 1
+        p = subprocess.run([cowpin, "run", "--consumer", c, "--backing", "anon", "--case",
+                            "ro-pin-reliable"] + args, env=dict(env0, **env),
+                           capture_output=True, text=True, timeout=60)
+        line = next((l for l in p.stdout.splitlines() if l.startswith(("ok ", "not ok "))), "")
+        if needle:
+            good = "# SKIP" in line and needle in line
+        else:
+            good = bool(line) and "refusing" not in line and "START[+COUNT]" not in line
+        what = " ".join(args + ["%s=%s" % kv for kv in env.items()]) or "nothing named"
+        print(f"{'ok' if good else 'not ok'} {n} {c} with {what}: "
+              f"{'refuses' if needle else 'goes past the refusal'}")
+        if not good:
+            print(f"# exit {p.returncode}: {line or p.stdout.strip()[-300:] + p.stderr.strip()[-300:]}")
