@@ -24,6 +24,7 @@
 
 #include "consumer.h"
 #include "dma.h"
+#include "env.h"
 #include "vfio.h"
 
 #define EDU_VENDOR	0x1234
@@ -52,14 +53,6 @@ struct edu {
 	int step;		/* transfer in flight: 0 poison, 1 in, 2 out, 3 = done */
 };
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static bool edu_probe(uint16_t vendor, uint16_t device, uint32_t class)
 {
 	(void)class;
@@ -74,7 +67,7 @@ static int edu_idle(struct edu *edu, double deadline)
 	for (;;) {
 		if (!(mmio_read32(edu->bar, EDU_REG_CMD) & EDU_CMD_START))
 			return 0;
-		if (now() > deadline)
+		if (cp_now_s() > deadline)
 			return -ETIMEDOUT;
 		nanosleep(&tick, NULL);
 	}
@@ -135,7 +128,7 @@ static int edu_init(struct cp_env *env, struct vfio_dev *dev,
 	}
 	/* A copy left running by a killed process must not race ours. */
 	edu->step = 3;
-	if (edu_idle(edu, now() + cp_wait_bound(env))) {
+	if (edu_idle(edu, cp_now_s() + cp_wait_bound(env))) {
 		cp_why(env, "edu %s stays busy for %.0f s: cmd 0x%x", dev->bdf,
 		       cp_wait_bound(env), mmio_read32(edu->bar, EDU_REG_CMD));
 		err = -EBUSY;
@@ -159,7 +152,7 @@ static void edu_remove(struct cp_env *env, void *priv)
 
 	/* Leave nothing in flight towards memory that is about to be unmapped. */
 	if (edu->step < 3)
-		edu_idle(edu, now() + cp_wait_bound(env));
+		edu_idle(edu, cp_now_s() + cp_wait_bound(env));
 	free(edu);
 }
 
@@ -196,7 +189,7 @@ static int edu_dma_wait(struct cp_env *env, void *priv, double timeout)
 		"poison -> edu buffer", "source -> edu buffer", "edu buffer -> destination",
 	};
 	struct edu *edu = priv;
-	double deadline = now() + timeout;
+	double deadline = cp_now_s() + timeout;
 
 	while (edu->step < 3) {
 		if (edu_idle(edu, deadline)) {

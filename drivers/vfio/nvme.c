@@ -23,6 +23,7 @@
 
 #include "consumer.h"
 #include "dma.h"
+#include "env.h"
 #include "vfio.h"
 
 #define NVME_CLASS	0x010802	/* mass storage, NVM, NVM Express */
@@ -80,14 +81,6 @@ struct nvme {
 	uint64_t start, count;	/* the scratch range the user named */
 	long commands[3];	/* poison writes, writes, reads */
 };
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static bool nvme_probe(uint16_t vendor, uint16_t device, uint32_t class)
 {
@@ -173,7 +166,7 @@ static void tick(unsigned int *spins)
 /* Wait, bounded, for CSTS.RDY == rdy; CSTS.CFS ends the wait early. */
 static int wait_ready(struct cp_env *env, struct nvme *n, bool rdy, double bound)
 {
-	double deadline = now() + bound;
+	double deadline = cp_now_s() + bound;
 	unsigned int spins = 0;
 	uint32_t csts;
 
@@ -189,7 +182,7 @@ static int wait_ready(struct cp_env *env, struct nvme *n, bool rdy, double bound
 		}
 		if (!!(csts & CSTS_RDY) == rdy)
 			return 0;
-		if (now() > deadline) {
+		if (cp_now_s() > deadline) {
 			cp_why(env, "NVMe %s: CSTS.RDY stays %d for %.1f s after CC.EN=%d (CC 0x%x, CSTS 0x%x)",
 			       n->bdf, !rdy, bound, rdy, rd32(n, REG_CC), csts);
 			return -ETIMEDOUT;
@@ -224,7 +217,7 @@ static const char *status_text(unsigned int sct, unsigned int sc)
 static int submit(struct cp_env *env, struct nvme *n, struct queue *q, uint32_t *cmd,
 		  double bound, const char *what)
 {
-	double deadline = now() + bound;
+	double deadline = cp_now_s() + bound;
 	unsigned int spins = 0;
 	volatile uint32_t *cqe;
 	uint32_t dw3, csts;
@@ -240,13 +233,13 @@ static int submit(struct cp_env *env, struct nvme *n, struct queue *q, uint32_t 
 		dw3 = cqe[3];
 		if ((int)((dw3 >> 16) & 1) == q->phase)
 			break;
-		if (!(spins & 63) || now() > deadline) {
+		if (!(spins & 63) || cp_now_s() > deadline) {
 			csts = rd32(n, REG_CSTS);
 			if (csts & CSTS_CFS) {
 				cp_why(env, "NVMe %s: controller fatal status (CSTS 0x%x) during %s", n->bdf, csts, what);
 				return -EIO;
 			}
-			if (now() > deadline) {
+			if (cp_now_s() > deadline) {
 				cp_why(env, "NVMe %s: %s (queue %u, command %u) not complete after %.1f s (CSTS 0x%x)",
 				       n->bdf, what, q->qid, cid, bound, csts);
 				return -ETIMEDOUT;
