@@ -474,6 +474,7 @@ static void foll_pin_gate(struct check *c)
 	double deadline = cp_now_s() + (cp_wait_bound(&c->env) < 30 ? cp_wait_bound(&c->env) : 30);
 	struct cp_foll_pins now;
 	long long held;
+	long nap_us = 1000;
 
 	if (c->foll_err) {
 		json_object_object_add(c->res, "foll_pin_gate", json_object_new_string(
@@ -496,7 +497,10 @@ static void foll_pin_gate(struct check *c)
 		 */
 		if (held <= 0)
 			break;
-		usleep(50000);
+		/* Deferred releases (rxe's, io_uring's) mostly land within a few ms. */
+		usleep(nap_us);
+		if (nap_us < 50000)
+			nap_us *= 2;
 	} while (cp_now_s() < deadline);
 	json_object_object_add(c->res, "foll_pins_acquired", json_object_new_int64(now.acquired - c->foll.acquired));
 	json_object_object_add(c->res, "foll_pins_released", json_object_new_int64(now.released - c->foll.released));

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "fork_child.h"
+#include "reap.h"
 
 /* What the child found, as one line for the parent: "same", or the first difference. */
 static void child(const struct cp_fork_child *f, const unsigned char *addr, const size_t *offs, int n,
@@ -91,10 +92,9 @@ int cp_fork_child_finish(struct cp_fork_child *f, double bound_s, char *why, siz
 	close(f->go);
 	close(f->answer);
 	/* Bounded reap: the child only reads memory, it is done or stuck for good. */
-	for (int i = 0; i < 100 && waitpid(f->pid, &status, WNOHANG) == 0; i++) {
-		if (i == 50)
-			kill(f->pid, SIGKILL);
-		usleep(20000);
+	if (cp_reap(f->pid, &status, 1) == -ETIMEDOUT) {
+		kill(f->pid, SIGKILL);
+		cp_reap(f->pid, &status, 1);
 	}
 	if (got <= 0)
 		snprintf(why, whylen, "the forked child gave no answer within %.0f s%s", bound_s,

@@ -13,6 +13,7 @@
 #include "env.h"
 #include "memlock_attempt.h"
 #include "memlock_sys.h"
+#include "reap.h"
 
 static volatile pid_t running_child;
 
@@ -168,9 +169,7 @@ int cp_ml_attempt_run(struct cp_ml_attempt *in)
 {
 	struct cp_ml_attempt *a = mmap(NULL, sizeof(*a), PROT_READ | PROT_WRITE,
 				       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	double deadline;
 	int status = 0;
-	bool reaped = false;
 	pid_t pid;
 
 	if (a == MAP_FAILED)
@@ -196,21 +195,11 @@ int cp_ml_attempt_run(struct cp_ml_attempt *in)
 		_exit(0);
 	}
 	running_child = pid;
-	deadline = cp_now_s() + in->timeout_s;
-	while (!reaped && cp_now_s() < deadline) {
-		pid_t r = waitpid(pid, &status, WNOHANG);
-
-		if (r == pid || (r < 0 && errno != EINTR))
-			reaped = true;
-		else
-			nanosleep(&(struct timespec){ 0, 10 * 1000 * 1000 }, NULL);
-	}
-	if (!reaped) {
+	if (cp_reap(pid, &status, in->timeout_s) == -ETIMEDOUT) {
 		a->timed_out = true;
 		kill(pid, SIGKILL);
 		/* Bounded reap: a child stuck in the kernel must not stop the run. */
-		for (int i = 0; i < 200 && waitpid(pid, &status, WNOHANG) == 0; i++)
-			usleep(50000);
+		cp_reap(pid, &status, 10);
 	}
 	running_child = 0;
 	*in = *a;

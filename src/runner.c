@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "kmsg.h"
+#include "reap.h"
 #include "report.h"
 #include "result.h"
 #include "runner.h"
@@ -195,8 +196,7 @@ static struct json_object *run_child(const struct cp_plan_entry *e, const struct
 	 * start before its pins, hugetlb pages and device queues are released,
 	 * but a child stuck for good must not stop the run either.
 	 */
-	for (int i = 0; i < 2400 && waitpid(pid, &status, WNOHANG) == 0; i++)
-		usleep(50000);
+	cp_reap(pid, &status, 120);
 	running_child = 0;
 	if (out && *out && !timed_out)
 		res = json_tokener_parse(out);
