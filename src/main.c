@@ -7,7 +7,7 @@
 
 #include "cli.h"
 #include "info.h"
-#include "memlock.h"
+#include "memlock/memlock.h"
 #include "runner.h"
 
 static int cmd_list(const struct cp_run_opts *o)

@@ -4,7 +4,7 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "memlock_bisect.h"
+#include "memlock/bisect.h"
 #include "utap.h"
 
 struct table {

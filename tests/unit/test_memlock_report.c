@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "memlock_report.h"
+#include "memlock/output.h"
 #include "utap.h"
 
 static struct cp_ml_counters ctr(long lck, long pin, long rss, long mcg)

@@ -7,7 +7,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "memlock_sys.h"
+#include "memlock/sys.h"
 #include "procfs.h"
 
 static int caps_get(struct __user_cap_data_struct d[2])

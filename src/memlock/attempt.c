@@ -11,8 +11,8 @@
 
 #include "backing.h"
 #include "env.h"
-#include "memlock_attempt.h"
-#include "memlock_sys.h"
+#include "memlock/attempt.h"
+#include "memlock/sys.h"
 #include "reap.h"
 
 static volatile pid_t running_child;

@@ -17,11 +17,11 @@
 
 #include "kmsg.h"
 #include "env.h"
-#include "memlock.h"
-#include "memlock_attempt.h"
-#include "memlock_bisect.h"
-#include "memlock_report.h"
-#include "memlock_sys.h"
+#include "memlock/memlock.h"
+#include "memlock/attempt.h"
+#include "memlock/bisect.h"
+#include "memlock/output.h"
+#include "memlock/sys.h"
 
 #define MIB (1024ul * 1024)
 #define DEFAULT_BACKINGS (CP_BACKING_BIT(CP_B_ZEROPAGE) | CP_BACKING_BIT(CP_B_HUGE_ZEROPAGE) | \

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "memlock_report.h"
+#include "memlock/output.h"
 #include "report.h"
 
 #define GIB (1024.0 * 1024 * 1024)

@@ -4,14 +4,14 @@
  * ({"kernel", "machine", "cowpin", "memlock": [...], "summary"}), and the
  * human table, printed from that document (so both always agree).
  */
-#ifndef COWPIN_MEMLOCK_REPORT_H
-#define COWPIN_MEMLOCK_REPORT_H
+#ifndef COWPIN_MEMLOCK_OUTPUT_H
+#define COWPIN_MEMLOCK_OUTPUT_H
 
 #include <stdio.h>
 #include <json-c/json.h>
 
-#include "memlock_attempt.h"
-#include "memlock_bisect.h"
+#include "memlock/attempt.h"
+#include "memlock/bisect.h"
 
 /* Entry statuses. */
 #define CP_ML_OK	"ok"		/* measured (the limit object says what the bisection found) */

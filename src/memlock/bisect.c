@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <stdbool.h>
 
-#include "memlock_bisect.h"
+#include "memlock/bisect.h"
 
 const char *cp_bisect_status_name(enum cp_bisect_status s)
 {
