@@ -12,10 +12,11 @@
  * A transfer that fails silently (e.g. an IOMMU fault) so leaves poison,
  * never older data, in its piece's slot.  When the next gather no longer
  * fits in the unused rest, one more transfer first poisons the whole
- * buffer again from the driver's poison region (every ~5th read-back of
- * 3 x 256 bytes).  A read-back of 3 spans is so 4 transfers, not the 6 of
- * a copy per span (and poisoning before every copy had cost another 100 ms
- * per span).
+ * buffer again from the driver's poison region: at the first gather after
+ * init (what the buffer holds is unknown), then every ~5th read-back of
+ * 3 x 256 bytes.  A read-back of 3 spans is so 4 transfers (5 with the
+ * poison: a lab test opens the device afresh), not the 6 (7) of a copy
+ * per span; poisoning before every copy had cost another 100 ms per span.
  * Quirks (QEMU 7.2): a 4096-byte transfer aborts QEMU (off-by-one in its
  * range check), so at most 4095 bytes; bus addresses are masked to the
  * device's dma_mask, 28 bits unless QEMU was given -device edu,dma_mask=.
