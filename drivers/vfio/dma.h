@@ -3,8 +3,11 @@
  * DMA-engine drivers: a device behind VFIO that reads memory by DMA.  The
  * VFIO consumers use one to read the pinned buffer back into a bounce that
  * holds what the device saw.  Two kinds:
- *   copy engines (edu; Intel CBDMA/ioat, DSA): dma_start/dma_wait copy
- *     test IOVA -> bounce page, span by span;
+ *   copy engines (edu; Intel CBDMA/ioat, DSA): gather() copies every
+ *     piece of a read-back (test IOVA, length) into consecutive bytes of
+ *     the bounce page in one call, so an engine can batch the pieces
+ *     (edu: one transfer back for all of them; ioat/DSA: one descriptor
+ *     per piece in one chain);
  *   storage engines (NVMe): readback() moves the whole readable buffer
  *     through the device (Write to scratch blocks, Read back) into a bounce
  *     as large as the buffer, so every byte is compared.
@@ -20,6 +23,12 @@
 struct cp_env;
 struct vfio_dev;
 
+/* One piece of a copy engine's gather: len bytes from bus address src. */
+struct vfio_dma_piece {
+	uint64_t src;
+	size_t len;
+};
+
 /* Memory the driver may use for itself, mapped read/write for the device. */
 struct vfio_dma_region {
 	void *va;
@@ -32,7 +41,7 @@ struct vfio_dma_driver {
 	const char *name;
 	/* true if this driver runs the device with these PCI ids and class */
 	bool (*probe)(uint16_t vendor, uint16_t device, uint32_t class);
-	size_t max_len;		/* copy engines: largest copy a single dma_start may ask for */
+	size_t max_len;		/* copy engines: largest piece, and largest sum of a gather's pieces */
 	unsigned int dma_bits;	/* bus address bits the device drives by default */
 	size_t region_len;	/* driver-private DMA memory it needs, whole 4 KiB pages; 0 = one page */
 	int poison;		/* byte a copy yields when the source was never read, or -1 */
@@ -49,16 +58,19 @@ struct vfio_dma_driver {
 	int (*init)(struct cp_env *env, struct vfio_dev *dev,
 		    const struct vfio_dma_region *region, void **priv);
 	void (*remove)(struct cp_env *env, void *priv);
-	/* Start copying len bytes from bus address src to bus address dst. */
-	int (*dma_start)(struct cp_env *env, void *priv, uint64_t src, uint64_t dst,
-			 size_t len);
 	/*
-	 * Wait at most timeout seconds for the copy to be complete in memory.
-	 * -ETIMEDOUT + cp_why() with the device's status if it is not.
+	 * Copy engines: copy the n pieces, in order, into consecutive bytes
+	 * from bus address dst (piece i lands at dst + the lengths of pieces
+	 * 0..i-1; every piece and their sum at most max_len) and return once
+	 * all of it is in memory, each transfer (descriptor) waiting at most
+	 * timeout seconds.  -ETIMEDOUT + cp_why() naming the transfer (k of n)
+	 * and the device's status if one is not done.  A piece the device
+	 * failed to read must come back as poison, never older data.
 	 */
-	int (*dma_wait)(struct cp_env *env, void *priv, double timeout);
+	int (*gather)(struct cp_env *env, void *priv, const struct vfio_dma_piece *pieces,
+		      size_t n, uint64_t dst, double timeout);
 	/*
-	 * Storage engines, instead of dma_start/dma_wait: have the device read
+	 * Storage engines, instead of gather: have the device read
 	 * all len bytes of src and write them to dst (src[i], dst[i]: bus
 	 * address of 4 KiB page i), each command waiting at most timeout
 	 * seconds.  -errno + cp_why() with the device's status on failure.

@@ -4,20 +4,26 @@
  *
  * edu has no RAM-to-RAM copy: it moves data between RAM and a 4 KiB
  * buffer of its own at device address 0x40000, one transfer at a time,
- * ~100 ms each (a QEMU timer).  A copy src -> dst is two transfers into a
- * part of the edu buffer that no copy has used since it was poisoned:
- *   1. src -> that part of the edu buffer;  2. that part -> dst.
+ * ~100 ms each (a QEMU timer), so transfers are what a read-back costs.
+ * A gather of n pieces -> dst is n + 1 transfers through a part of the
+ * edu buffer that no gather has used since it was poisoned:
+ *   1..n. piece i -> the next bytes of that part (consecutive slots);
+ *   n+1.  the whole part, every piece at once -> dst.
  * A transfer that fails silently (e.g. an IOMMU fault) so leaves poison,
- * never older data.  When the next copy no longer fits in the unused rest,
- * a third transfer first poisons the whole buffer again from the driver's
- * poison region.  (Poisoning before every copy cost a third of the
- * vfio-type1 tests' time in the lab: 100 ms per span.)
+ * never older data, in its piece's slot.  When the next gather no longer
+ * fits in the unused rest, one more transfer first poisons the whole
+ * buffer again from the driver's poison region: at the first gather after
+ * init (what the buffer holds is unknown), then every ~5th read-back of
+ * 3 x 256 bytes.  A read-back of 3 spans is so 4 transfers (5 with the
+ * poison: a lab test opens the device afresh), not the 6 (7) of a copy
+ * per span; poisoning before every copy had cost another 100 ms per span.
  * Quirks (QEMU 7.2): a 4096-byte transfer aborts QEMU (off-by-one in its
  * range check), so at most 4095 bytes; bus addresses are masked to the
  * device's dma_mask, 28 bits unless QEMU was given -device edu,dma_mask=.
  * BAR0 has no window on the edu buffer.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -46,11 +52,8 @@
 struct edu {
 	void *bar;
 	struct vfio_dma_region region;
-	uint64_t src, dst;
-	size_t len;
 	size_t fresh;		/* edu buffer bytes [fresh, EDU_MAX_LEN) still hold poison */
-	size_t slot;		/* offset in the edu buffer of the copy in flight */
-	int step;		/* transfer in flight: 0 poison, 1 in, 2 out, 3 = done */
+	bool busy;		/* a transfer may still be in flight (one timed out) */
 };
 
 static bool edu_probe(uint16_t vendor, uint16_t device, uint32_t class)
@@ -83,21 +86,6 @@ static void edu_transfer(struct edu *edu, uint64_t src, uint64_t dst, size_t len
 	mmio_write32(edu->bar, EDU_REG_CMD, EDU_CMD_START | (to_ram ? EDU_CMD_TO_RAM : 0));
 }
 
-static void edu_step(struct edu *edu)
-{
-	switch (edu->step) {
-	case 0:
-		edu_transfer(edu, edu->region.iova, EDU_BUF, EDU_MAX_LEN, false);
-		break;
-	case 1:
-		edu_transfer(edu, edu->src, EDU_BUF + edu->slot, edu->len, false);
-		break;
-	case 2:
-		edu_transfer(edu, EDU_BUF + edu->slot, edu->dst, edu->len, true);
-		break;
-	}
-}
-
 static int edu_init(struct cp_env *env, struct vfio_dev *dev,
 		    const struct vfio_dma_region *region, void **priv)
 {
@@ -127,7 +115,6 @@ static int edu_init(struct cp_env *env, struct vfio_dev *dev,
 		goto fail;
 	}
 	/* A copy left running by a killed process must not race ours. */
-	edu->step = 3;
 	if (edu_idle(edu, cp_now_s() + cp_wait_bound(env))) {
 		cp_why(env, "edu %s stays busy for %.0f s: cmd 0x%x", dev->bdf,
 		       cp_wait_bound(env), mmio_read32(edu->bar, EDU_REG_CMD));
@@ -151,60 +138,75 @@ static void edu_remove(struct cp_env *env, void *priv)
 	struct edu *edu = priv;
 
 	/* Leave nothing in flight towards memory that is about to be unmapped. */
-	if (edu->step < 3)
+	if (edu->busy)
 		edu_idle(edu, cp_now_s() + cp_wait_bound(env));
 	free(edu);
 }
 
-static int edu_dma_start(struct cp_env *env, void *priv, uint64_t src, uint64_t dst,
-			 size_t len)
+/* Transfer k of n (what) and wait for it: -ETIMEDOUT + cp_why() naming it. */
+static int edu_run(struct cp_env *env, struct edu *edu, size_t k, size_t n, const char *what,
+		   uint64_t src, uint64_t dst, size_t len, bool to_ram, double timeout)
 {
-	struct edu *edu = priv;
-
-	if (!len || len > EDU_MAX_LEN || len > edu->region.len) {
-		cp_why(env, "edu copy of %zu bytes: at most %d per transfer", len, EDU_MAX_LEN);
-		return -EINVAL;
+	edu_transfer(edu, src, dst, len, to_ram);
+	edu->busy = true;
+	if (edu_idle(edu, cp_now_s() + timeout)) {
+		cp_why(env, "edu transfer %zu/%zu (%s, %zu bytes, src 0x%llx dst 0x%llx) not done after %.1f s: cmd 0x%x",
+		       k, n, what, len, (unsigned long long)mmio_read64(edu->bar, EDU_REG_SRC),
+		       (unsigned long long)mmio_read64(edu->bar, EDU_REG_DST), timeout,
+		       mmio_read32(edu->bar, EDU_REG_CMD));
+		return -ETIMEDOUT;
 	}
-	if (edu->step < 3) {
-		cp_why(env, "edu copy started while another is in flight");
-		return -EBUSY;
-	}
-	edu->src = src;
-	edu->dst = dst;
-	edu->len = len;
-	edu->step = 1;
-	if (edu->fresh + len > EDU_MAX_LEN) {
-		edu->step = 0;		/* poison the whole buffer again first */
-		edu->fresh = 0;
-	}
-	edu->slot = edu->fresh;
-	edu->fresh += len;
-	edu_step(edu);
+	edu->busy = false;
 	return 0;
 }
 
-static int edu_dma_wait(struct cp_env *env, void *priv, double timeout)
+static int edu_gather(struct cp_env *env, void *priv, const struct vfio_dma_piece *pieces,
+		      size_t n, uint64_t dst, double timeout)
 {
-	static const char *const what[] = {
-		"poison -> edu buffer", "source -> edu buffer", "edu buffer -> destination",
-	};
 	struct edu *edu = priv;
-	double deadline = cp_now_s() + timeout;
+	size_t i, k = 0, nt, slot, at, total = 0;
+	char what[96];
+	int err;
 
-	while (edu->step < 3) {
-		if (edu_idle(edu, deadline)) {
-			cp_why(env, "edu transfer %d/3 (%s, %zu bytes, src 0x%llx dst 0x%llx) not done after %.1f s: cmd 0x%x",
-			       edu->step + 1, what[edu->step], edu->len,
-			       (unsigned long long)mmio_read64(edu->bar, EDU_REG_SRC),
-			       (unsigned long long)mmio_read64(edu->bar, EDU_REG_DST),
-			       timeout, mmio_read32(edu->bar, EDU_REG_CMD));
-			return -ETIMEDOUT;
+	for (i = 0; i < n; i++) {
+		if (!pieces[i].len || pieces[i].len > EDU_MAX_LEN) {
+			cp_why(env, "edu piece of %zu bytes: at most %d per transfer", pieces[i].len,
+			       EDU_MAX_LEN);
+			return -EINVAL;
 		}
-		if (++edu->step < 3)
-			edu_step(edu);
+		total += pieces[i].len;
 	}
+	if (!n || total > EDU_MAX_LEN || total > edu->region.len) {
+		cp_why(env, "edu gather of %zu pieces, %zu bytes: 1 or more, at most %d bytes",
+		       n, total, EDU_MAX_LEN);
+		return -EINVAL;
+	}
+	if (edu->busy) {
+		cp_why(env, "edu gather started while a transfer is in flight");
+		return -EBUSY;
+	}
+	nt = n + 1;
+	if (edu->fresh + total > EDU_MAX_LEN) {
+		/* Poison the whole buffer again first. */
+		edu->fresh = 0;
+		err = edu_run(env, edu, ++k, ++nt, "poison -> edu buffer", edu->region.iova,
+			      EDU_BUF, EDU_MAX_LEN, false, timeout);
+		if (err)
+			return err;
+	}
+	slot = edu->fresh;
+	edu->fresh += total;	/* used even if a transfer fails: never read twice */
+	for (i = 0, at = slot; i < n; at += pieces[i++].len) {
+		snprintf(what, sizeof(what), "piece %zu/%zu -> edu buffer +0x%zx", i + 1, n, at);
+		err = edu_run(env, edu, ++k, nt, what, pieces[i].src, EDU_BUF + at, pieces[i].len,
+			      false, timeout);
+		if (err)
+			return err;
+	}
+	err = edu_run(env, edu, ++k, nt, "edu buffer -> destination", EDU_BUF + slot, dst, total,
+		      true, timeout);
 	__sync_synchronize();	/* the device's writes before the CPU reads them */
-	return 0;
+	return err;
 }
 
 const struct vfio_dma_driver vfio_edu_driver = {
@@ -216,6 +218,5 @@ const struct vfio_dma_driver vfio_edu_driver = {
 	.poison = EDU_POISON,
 	.init = edu_init,
 	.remove = edu_remove,
-	.dma_start = edu_dma_start,
-	.dma_wait = edu_dma_wait,
+	.gather = edu_gather,
 };

@@ -20,6 +20,7 @@
 
 #include "procfs.h"
 #include "dma.h"
+#include "gather.h"
 #include "iommu_fault.h"
 #include "pci_sysfs.h"
 #include "readback.h"
@@ -29,7 +30,6 @@
 #define RB_TEST_IOVA	0x1000000ull
 #define RB_WHOLE_IOVA	0x100000000ull
 #define RB_PAGE		4096ul
-#define RB_BOUNCE_POISON 0xb7
 
 const struct cp_option vfio_rb_copy_options[] = {
 	{ "vfio-device", "COWPIN_VFIO_DEVICE",
@@ -506,51 +506,6 @@ void vfio_rb_unpin(struct cp_env *env, void *ctx, struct cp_pin *pin)
 	pin->seen = NULL;
 }
 
-static bool all_bytes(const unsigned char *p, size_t n, int c)
-{
-	for (size_t i = 0; i < n; i++)
-		if (p[i] != c)
-			return false;
-	return true;
-}
-
-/* A bounce that still holds only poison: the device wrote, or read, nothing. */
-static int poison_check(struct cp_env *env, struct rb *rb, const unsigned char *bounce, size_t n,
-			uint64_t dst, uint64_t src)
-{
-	if (n >= 16 && all_bytes(bounce, n, RB_BOUNCE_POISON)) {
-		cp_why(env, "%s wrote nothing to the bounce (bus 0x%llx): its DMA write failed (IOMMU fault? see dmesg)",
-		       rb->drv->name, (unsigned long long)dst);
-		return -EIO;
-	}
-	if (n >= 16 && rb->drv->poison >= 0 && all_bytes(bounce, n, rb->drv->poison)) {
-		cp_why(env, "%s did not read the source at bus 0x%llx (its staging poison came back): DMA read failed (IOMMU fault? see dmesg)",
-		       rb->drv->name, (unsigned long long)src);
-		return -EIO;
-	}
-	return 0;
-}
-
-/* One device copy of n bytes from bus address src into out, via the bounce page. */
-static int rb_copy(struct cp_env *env, struct rb *rb, uint64_t src, unsigned char *out, size_t n)
-{
-	unsigned char *bounce = rb->bounce.va;
-	int err;
-
-	if (mem_unmoved(env, rb, &rb->bounce) || mem_unmoved(env, rb, &rb->region))
-		return -EIO;
-	memset(bounce, RB_BOUNCE_POISON, n);
-	err = rb->drv->dma_start(env, rb->drv_priv, src, rb->bounce.pages[0], n);
-	if (!err)
-		err = rb->drv->dma_wait(env, rb->drv_priv, cp_wait_bound(env));
-	if (err)
-		return err;
-	err = poison_check(env, rb, bounce, n, rb->bounce.pages[0], src);
-	if (!err)
-		memcpy(out, bounce, n);
-	return err;
-}
-
 /* Storage engines: all of [0, readable) through the device into the whole-buffer bounce. */
 static int rb_whole(struct cp_env *env, struct rb *rb, struct cp_pin *pin, struct cp_span *spans,
 		    int nspans)
@@ -572,7 +527,7 @@ static int rb_whole(struct cp_env *env, struct rb *rb, struct cp_pin *pin, struc
 	if (!err)
 		err = mem_unmoved(env, rb, &rb->region);
 	if (!err) {
-		memset(rb->whole.va, RB_BOUNCE_POISON, rb->whole.len);
+		memset(rb->whole.va, VFIO_BOUNCE_POISON, rb->whole.len);
 		err = rb->drv->readback(env, rb->drv_priv, src, rb->whole.pages, rb->whole.len,
 					cp_wait_bound(env));
 	}
@@ -582,7 +537,7 @@ static int rb_whole(struct cp_env *env, struct rb *rb, struct cp_pin *pin, struc
 	mem_unmap(rb, &rb->whole);
 	free(src);
 	if (!err)
-		err = poison_check(env, rb, rb->whole.va, rb->whole.len, rb->whole.pages[0], src0);
+		err = vfio_poison_check(env, rb->drv, rb->whole.va, rb->whole.len, rb->whole.pages[0], src0);
 	if (err)
 		return err;
 	for (int s = 0; s < nspans; s++)
@@ -614,22 +569,17 @@ static void noiommu_moved(struct cp_env *env, struct rb *rb, struct cp_pin *pin,
 	ev_add(env, "pages", arr);
 }
 
-int vfio_rb_observe(struct cp_env *env, void *ctx, struct cp_pin *pin,
-		    struct cp_span *spans, int nspans)
+/*
+ * Copy engines: split the spans into pieces the device can copy (each
+ * within max_len and a page; noiommu: within a physical page), piece i
+ * going to out[i].  *n: the number of pieces; *np must be large enough.
+ */
+static int rb_pieces(struct cp_env *env, struct rb *rb, struct cp_pin *pin, struct cp_span *spans,
+		     int nspans, struct vfio_dma_piece *pieces, unsigned char **out, size_t *np)
 {
-	struct rb *rb = ctx;
 	bool noiommu = rb->dev.mode == VFIO_MODE_NOIOMMU;
-	char line[512];
-	int err;
+	size_t k = 0;
 
-	if (noiommu)
-		noiommu_moved(env, rb, pin, spans, nspans);
-	if (rb->fam->storage) {
-		err = rb_whole(env, rb, pin, spans, nspans);
-		if (err)
-			return err;
-		nspans = 0;	/* the spans came out of the whole read */
-	}
 	for (int i = 0; i < nspans; i++) {
 		size_t off = spans[i].off, done = 0;
 
@@ -660,12 +610,60 @@ int vfio_rb_observe(struct cp_env *env, void *ctx, struct cp_pin *pin,
 			} else {
 				src = RB_TEST_IOVA + at;
 			}
-			err = rb_copy(env, rb, src, spans[i].out + done, n);
-			if (err)
-				return err;
+			pieces[k] = (struct vfio_dma_piece){ src, n };
+			out[k++] = spans[i].out + done;
 			done += n;
 		}
 	}
+	*np = k;
+	return 0;
+}
+
+/* Copy engines: every span through the bounce page, as few gathers as fit. */
+static int rb_gathers(struct cp_env *env, struct rb *rb, struct cp_pin *pin, struct cp_span *spans,
+		      int nspans)
+{
+	struct vfio_bounce bounce = { rb->bounce.va, rb->bounce.pages[0], RB_PAGE };
+	size_t limit = rb->drv->max_len < RB_PAGE ? rb->drv->max_len : RB_PAGE;
+	struct vfio_dma_piece *pieces;
+	unsigned char **out;
+	size_t i, k, n = 0;
+	int err;
+
+	/* A span has at most one piece per limit bytes plus one per page boundary. */
+	for (int s = 0; s < nspans; s++)
+		n += spans[s].len / limit + spans[s].len / RB_PAGE + 2;
+	pieces = calloc(n + 1, sizeof(*pieces));
+	out = calloc(n + 1, sizeof(*out));
+	err = pieces && out ? rb_pieces(env, rb, pin, spans, nspans, pieces, out, &n) : -ENOMEM;
+	if (err == -ENOMEM)
+		cp_why(env, "out of memory");
+	for (i = 0; !err && i < n; i += k) {
+		k = vfio_gather_fit(pieces + i, n - i, limit);
+		if (mem_unmoved(env, rb, &rb->bounce) || mem_unmoved(env, rb, &rb->region))
+			err = -EIO;
+		else
+			err = vfio_gather_read(env, rb->drv, rb->drv_priv, &bounce, pieces + i, out + i, k,
+					       cp_wait_bound(env));
+	}
+	free(pieces);
+	free(out);
+	return err;
+}
+
+int vfio_rb_observe(struct cp_env *env, void *ctx, struct cp_pin *pin,
+		    struct cp_span *spans, int nspans)
+{
+	struct rb *rb = ctx;
+	char line[512];
+	int err;
+
+	if (rb->dev.mode == VFIO_MODE_NOIOMMU)
+		noiommu_moved(env, rb, pin, spans, nspans);
+	err = rb->fam->storage ? rb_whole(env, rb, pin, spans, nspans) :
+	      rb_gathers(env, rb, pin, spans, nspans);
+	if (err)
+		return err;
 	if (iommu_faults_check(&rb->faults, line, sizeof(line))) {
 		cp_why(env, "the IOMMU faulted %s's DMA (\"%s\"): a faulted read hands the device zeros (QEMU), so this read-back is no evidence",
 		       rb->drv->name, line);
