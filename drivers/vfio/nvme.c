@@ -8,7 +8,12 @@
  * bytes the device saw, all of them.  Per read-back, three passes over the
  * range, each split by MDTS (and by one PRP list page, 512 entries):
  *   1. Write from the poison page (every PRP entry points at it), so a
- *      Write that silently moved nothing leaves poison, never older data;
+ *      Write that silently moved nothing leaves poison, never older data:
+ *      never-written blocks read as zeros (a sparse image, a deallocated
+ *      SSD block), just what a zeropage test expects, and another test's
+ *      data can be this one's; with this pass skipped and the Writes
+ *      dropped the lab passed zeropage snapshots and failed 6.12 as stale.
+ *      It costs ~2 ms of a ~175 ms test under TCG;
  *   2. Write from the test buffer;  3. Read into the bounce.
  * One admin and one I/O queue pair, polled completions (no interrupts),
  * 4 KiB memory pages (CC.MPS = 0), namespace 1.  Every wait is bounded;
