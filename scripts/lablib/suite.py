@@ -165,7 +165,9 @@ def run_kernel(k, a, cowpin, rdir):
 	for i, n in enumerate(names):	# setup script time, up + down
 		if n.startswith(("up:", "down:")) and i + 1 < len(names):
 			phase, name = n.split(":", 1)
-			s = ev[names[i + 1]] - ev[n]
+			# its own end (downs run beside cow.c), else the next event
+			end = ev.get("%s-done:%s" % (phase, name), ev[names[i + 1]])
+			s = end - ev[n]
 			t["setup:" + name] = t.get("setup:" + name, 0) + s
 			t["setup_" + phase] = t.get("setup_" + phase, 0) + s
 	run = {"label": k.label, "origin": k.origin, "kver": k.kver, "t": t,

@@ -3,7 +3,7 @@
 # The LAVA test definition's one step (scripts/lava/cowpin.yaml), on the
 # device under test booted into lablib/lava_ramdisk.py's ramdisk:
 #  1. the native lab's guest side, unchanged: lablib/guest-suite.sh (set-up
-#     scripts up, `cowpin run --json`, cow.c, memlock, set-up down), with
+#     scripts up, `cowpin run --json`, memlock, cow.c beside set-up down), with
 #     lava.env giving what scripts/lab would export (gup_test module, ...);
 #  2. every cowpin test as one LAVA test case named like the test, its
 #     result mapped from cowpin's verdict by verdicts.json, each preceded by
