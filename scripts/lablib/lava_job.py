@@ -21,8 +21,8 @@ DEFINITION = os.path.join(os.path.dirname(HERE), "lava", "cowpin.yaml")
 TIMEOUTS = {"deploy": 10, "boot": 10, "test": 75, "job": 100}
 
 
-def cmdline(guest):
-	return " ".join(w for w in guest._cmdline().split() if w != "quiet")
+def cmdline(guest, kvm):
+	return " ".join(w for w in guest._cmdline("kvm" if kvm else "tcg").split() if w != "quiet")
 
 
 def nvme(guest, urls):
@@ -61,7 +61,7 @@ def job(label, guest, urls, kvm):
 				"os": "debian",
 				"images": {
 					"kernel": {"url": urls["kernel"],
-						   "image_arg": '-kernel {kernel} -append "%s"' % cmdline(guest)},
+						   "image_arg": '-kernel {kernel} -append "%s"' % cmdline(guest, kvm)},
 					"ramdisk": {"url": urls["ramdisk"], "image_arg": "-initrd {ramdisk}",
 						    "format": "cpio.newc", "compression": "gz",
 						    "overlays": {"lava": True}},

@@ -110,21 +110,58 @@ def setup_share(t):
 	return (t["setup_up"] + t.get("setup_down", 0)) / t["wall"]
 
 
+# How far the guest's clock may stray from the host's before its figures
+# (duration_ms, in-guest bounds) are flagged: the host stamps events when it
+# polls for them, a fraction of a second late.
+GUEST_CLOCK_TOLERANCE = 0.10
+
+
+def guest_clock(host, uptime):
+	"""The guest's clock rate in host seconds over the tests phase (guest
+	uptime vs the host's time of the same events), or None when too short
+	to tell."""
+	a, b = "tests", "tests-done"
+	if not all(k in d for k in (a, b) for d in (host, uptime)):
+		return None
+	h = host[b] - host[a]
+	return (uptime[b] - uptime[a]) / h if h >= 10 else None
+
+
+def clock_warnings(runs):
+	"""A line per guest whose clock ran off the host's: its per-test
+	durations and in-guest bounds are off by that factor."""
+	out = []
+	for r in runs:
+		c = r["t"].get("guest_clock")
+		if c is not None and abs(c - 1) > GUEST_CLOCK_TOLERANCE:
+			out.append("- **%s: the guest's clock ran %.2f× host time during the tests**: "
+				   "its duration_ms figures and in-guest timeouts are off by that "
+				   "factor (a TSC calibration the loaded host preempted? see "
+				   "`clocksource` in the console log)" % (r["label"], c))
+	return out
+
+
 def timings(runs, total):
 	out = ["| kernel | accel | download / build | QEMU start → booted | → first test | "
-	       "set-up up / down | tests | cow.c | memlock | Note 2 | guest total | set-up share |",
-	       "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+	       "set-up up / down | tests | cow.c | memlock | Note 2 | guest total | set-up share | "
+	       "guest clock |",
+	       "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
 	for r in runs:
 		t = r["t"]
 		share = setup_share(t)
-		out.append("| %s | %s | %s | %s | %s | %s / %s | %s | %s | %s | %s | %s | %s |" % (
+		clock = t.get("guest_clock")
+		out.append("| %s | %s | %s | %s | %s | %s / %s | %s | %s | %s | %s | %s | %s | %s |" % (
 			r["label"], r.get("accel") or "—", _fetched(r),
 			_secs(t.get("booted")), _secs(t.get("tests")),
 			_secs(t.get("setup_up")), _secs(t.get("setup_down")),
 			_secs(t.get("tests_s")), _secs(t.get("selftest_s")),
 			_secs(t.get("memlock_s")), _secs(t.get("note2_s")), _secs(t.get("wall")),
-			"—" if share is None else "%.0f %%" % (100 * share)))
+			"—" if share is None else "%.0f %%" % (100 * share),
+			"—" if clock is None else "%.2f×" % clock))
 	out.append("\nTotal wall time: %.1f s" % total)
+	warn = clock_warnings(runs)
+	if warn:
+		out += [""] + warn
 	return out
 
 

@@ -161,6 +161,7 @@ def run_kernel(k, a, cowpin, rdir):
 	for phase in ("tests", "selftest", "memlock", "note2"):	# guest-suite.sh's phases
 		if phase in ev and phase + "-done" in ev:
 			t[phase + "_s"] = ev[phase + "-done"] - ev[phase]
+	t["guest_clock"] = report.guest_clock(ev, res.uptime)
 	names = sorted(ev, key=ev.get)
 	for i, n in enumerate(names):	# setup script time, up + down
 		if n.startswith(("up:", "down:")) and i + 1 < len(names):

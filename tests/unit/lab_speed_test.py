@@ -5,6 +5,9 @@
 - `scripts/lab --bench` fails when a run's verdicts differ from the first
   run's: identical committed reports pass, one verdict (or mechanism) changed
   in the second run is named; its phase table gives min/median/max.
+- the guest-clock check: a guest whose clock ran 4.42x host time over the
+  tests (seen in a lab run on a loaded host) is flagged in the Timings, one
+  within the tolerance is not, and too short a phase gives no figure.
 - guest-suite.sh's show(), which now filters the set-up scripts' output with
   shell builtins instead of grep: a well-formed COWPIN_X=value line from
   stdout is exported, a value with a blank, a bad name, or the same line on
@@ -22,7 +25,7 @@ import tempfile
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
-from lablib import bench  # noqa: E402
+from lablib import bench, report  # noqa: E402
 
 DATA = os.path.join(ROOT, "tests", "unit", "lab-report")
 GUEST_SUITE = os.path.join(ROOT, "scripts", "lablib", "guest-suite.sh")
@@ -98,12 +101,31 @@ def show_checks(tmp):
 	     "show(): every line still reaches the log as a diagnostic", r.stdout.splitlines()[:6])
 
 
+def clock_checks():
+	host = {"tests": 13.1, "tests-done": 35.4}	# 22.3 s on the host
+	fast = {"tests": 35.99, "tests-done": 134.69}	# 98.7 s in the guest: /tmp/wt19-a2, 6.1
+	ok = {"tests": 13.0, "tests-done": 35.9}
+	c_fast, c_ok = report.guest_clock(host, fast), report.guest_clock(host, ok)
+	line(c_fast is not None and abs(c_fast - 4.42) < 0.01 and abs(c_ok - 1.03) < 0.01,
+	     "guest_clock: guest uptime over host seconds across the tests", ["%r %r" % (c_fast, c_ok)])
+	line(report.guest_clock({"tests": 1.0, "tests-done": 4.0}, ok) is None and
+	     report.guest_clock(host, {"tests": 1.0}) is None,
+	     "guest_clock: no figure from a phase under 10 s or a missing event")
+	runs = [{"label": "6.1", "t": {"guest_clock": c_fast, "wall": 90.0}},
+		{"label": "6.12", "t": {"guest_clock": c_ok, "wall": 90.0}}]
+	text = "\n".join(report.timings(runs, 90.0))
+	line("6.1: the guest's clock ran 4.43× host time" in text and "6.12: the guest" not in text
+	     and "| 1.03× |" in text,
+	     "Timings flag the fast guest clock only", text.splitlines()[-3:])
+
+
 def main():
 	print("TAP version 13")
-	print("1..6")
+	print("1..9")
 	tmp = tempfile.mkdtemp(prefix="cowpin-lab-speed-")
 	try:
 		bench_checks(tmp)
+		clock_checks()
 		show_checks(tmp)
 	finally:
 		shutil.rmtree(tmp, ignore_errors=True)
