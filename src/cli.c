@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "result.h"
 
 enum { OPT_CONSUMER = 1000, OPT_BACKING, OPT_CASE, OPT_FORMAT, OPT_JSON, OPT_TMPDIR, OPT_TIMEOUT,
        OPT_EXPECT, OPT_EXPECT_FILE, OPT_SIZE, OPT_REPEAT, OPT_HELP, OPT_CONSUMER_OPT };
@@ -112,53 +113,61 @@ static char *keep(struct cp_cli *cli, char *s)
 	return s;
 }
 
-static int add_expect(struct cp_cli *cli, char *pattern, char *reason, char *err, size_t errlen)
+static int add_expect(struct cp_cli *cli, char *pattern, char *kind, char *reason, char *err, size_t errlen)
 {
 	if (cli->run.nexpect == CP_MAX_EXPECT)
 		return bad(err, errlen, "too many expected failures (at most %d)", CP_MAX_EXPECT);
 	cli->expect[cli->run.nexpect].pattern = pattern;
+	cli->expect[cli->run.nexpect].kind = kind;
 	cli->expect[cli->run.nexpect].reason = reason && *reason ? reason : "declared expected";
 	cli->run.nexpect++;
 	return 0;
 }
 
-/* "GLOB=REASON" */
-static int parse_expect(struct cp_cli *cli, const char *arg, char *err, size_t errlen)
+/*
+ * "GLOB=KIND[:WHY]": a failure of exactly that kind (stale, corrupt, ...) is
+ * expected.  A bare reason ("GLOB=old kernel") names no kind and is refused:
+ * it would hide a timeout or an Oops as well as the stale read it meant.
+ */
+static int parse_expect(struct cp_cli *cli, const char *arg, const char *where, char *err, size_t errlen)
 {
-	char *s = keep(cli, strdup(arg)), *eq;
+	char *s = keep(cli, strdup(arg)), *eq, *kind, *colon;
 
 	if (!s)
 		return bad(err, errlen, "out of memory");
 	eq = strchr(s, '=');
-	if (eq)
-		*eq++ = '\0';
-	if (!*s)
-		return bad(err, errlen, "--expect wants GLOB=REASON, got '%s'", arg);
-	return add_expect(cli, s, eq, err, errlen);
+	if (!eq || eq == s)
+		return bad(err, errlen, "%s wants GLOB=KIND:WHY (KIND one of %s), got '%s'", where,
+			   cp_fail_kinds_list(), arg);
+	*eq = '\0';
+	kind = eq + 1;
+	colon = strchr(kind, ':');
+	if (colon)
+		*colon++ = '\0';
+	if (!cp_fail_kind_known(kind))
+		return bad(err, errlen, "%s '%s': '%s' is not a failure kind (one of %s): write GLOB=KIND:WHY",
+			   where, arg, kind, cp_fail_kinds_list());
+	return add_expect(cli, s, kind, colon, err, errlen);
 }
 
-/* Lines "GLOB REASON..."; blank lines and # comments ignored. */
+/* Lines as --expect takes them ("GLOB=KIND:WHY"); blank lines and # comments ignored. */
 static int parse_expect_file(struct cp_cli *cli, const char *path, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "r");
-	char line[1024];
-	int rc = 0;
+	char line[1024], where[512];
+	int rc = 0, n = 0;
 
 	if (!f)
 		return bad(err, errlen, "--expect-file %s: %s", path, strerror(errno));
 	while (!rc && fgets(line, sizeof(line), f)) {
-		char *p = line + strspn(line, " \t"), *sp;
+		char *p = line + strspn(line, " \t");
 
+		n++;
 		p[strcspn(p, "\r\n")] = '\0';
 		if (!*p || *p == '#')
 			continue;
-		sp = p + strcspn(p, " \t");
-		if (*sp)
-			*sp++ = '\0';
-		sp += strspn(sp, " \t");
-		char *pat = keep(cli, strdup(p)), *why = keep(cli, strdup(sp));
-
-		rc = pat ? add_expect(cli, pat, why, err, errlen) : bad(err, errlen, "out of memory");
+		snprintf(where, sizeof(where), "--expect-file %s line %d", path, n);
+		rc = parse_expect(cli, p, where, err, errlen);
 	}
 	fclose(f);
 	return rc;
@@ -274,7 +283,7 @@ int cp_cli_parse(int argc, char **argv, struct cp_cli *cli, char *err, size_t er
 			break;
 		}
 		case OPT_EXPECT:
-			rc = parse_expect(cli, optarg, err, errlen);
+			rc = parse_expect(cli, optarg, "--expect", err, errlen);
 			break;
 		case OPT_EXPECT_FILE:
 			rc = parse_expect_file(cli, optarg, err, errlen);
@@ -382,9 +391,10 @@ void cp_cli_usage(FILE *f)
 	      "  --json FILE         also write the JSON document to FILE\n"
 	      "  --tmpdir DIR        where tmpfile and ro-shared-file live (default $TMPDIR or /var/tmp)\n"
 	      "  --timeout S         bound per test in seconds (default 300: generous for QEMU TCG)\n"
-	      "  --expect GLOB=WHY   a fail (not refused/error) of tests matching GLOB is expected: TAP\n"
-	      "                      'not ok ... # TODO WHY'; if one passes, 'ok ... # TODO' (unexpected pass)\n"
-	      "  --expect-file F     lines 'GLOB WHY' as --expect\n"
+	      "  --expect GLOB=KIND:WHY  a fail of kind KIND (stale, corrupt, ...) of tests matching GLOB is\n"
+	      "                      expected: TAP 'not ok ... # TODO WHY'.  Any other kind, a refusal or an\n"
+	      "                      error stays a plain failure; a pass is 'ok ... # TODO' (unexpected pass)\n"
+	      "  --expect-file F     lines 'GLOB=KIND:WHY' as --expect (# comments)\n"
 	      "\n"
 	      "memlock options:\n"
 	      "  --size S            buffer size (repeatable; default 2M 32M 256M)\n"

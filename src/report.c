@@ -81,6 +81,8 @@ void cp_tap_result(FILE *f, int num, struct json_object *res, const char *todo)
 		else
 			cp_tap_diag(f, "%s: %s", cp_verdict_name(v), reason);
 	}
+	if (cp_result_str(res, "expectation_unmet"))
+		cp_tap_diag(f, "%s", cp_result_str(res, "expectation_unmet"));
 	if (mech)
 		cp_tap_diag(f, "mechanism: %s (%s)", mech, cp_result_str(res, "mechanism_why"));
 	if (json_object_object_get_ex(res, "dmesg", &dmesg))

@@ -24,6 +24,30 @@ int cp_verdict_parse(const char *name)
 	return -1;
 }
 
+/* Every kind cp_result_fail() is given anywhere: an --expect must name one of them. */
+static const char *const fail_kinds[] = {
+	"stale", "corrupt", "reads-mapping", "child-saw-write", "file-changed", "kernel-log", "pin-leak",
+	"crash", "timeout",
+};
+
+bool cp_fail_kind_known(const char *kind)
+{
+	for (size_t i = 0; kind && i < sizeof(fail_kinds) / sizeof(fail_kinds[0]); i++)
+		if (!strcmp(kind, fail_kinds[i]))
+			return true;
+	return false;
+}
+
+const char *cp_fail_kinds_list(void)
+{
+	static char list[256];
+
+	if (!list[0])
+		for (size_t i = 0, used = 0; i < sizeof(fail_kinds) / sizeof(fail_kinds[0]); i++)
+			used += snprintf(list + used, sizeof(list) - used, "%s%s", i ? ", " : "", fail_kinds[i]);
+	return list;
+}
+
 struct json_object *cp_result_new(const struct cp_test *t)
 {
 	struct json_object *r = json_object_new_object();

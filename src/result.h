@@ -33,6 +33,9 @@ void cp_result_verdict(struct json_object *res, enum cp_verdict v, int err, cons
  */
 void cp_result_fail(struct json_object *res, const char *kind, int err, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* The fail kinds cowpin reports (docs/rules.md): is kind one of them; all of them, comma separated. */
+bool cp_fail_kind_known(const char *kind);
+const char *cp_fail_kinds_list(void);
 enum cp_verdict cp_result_get_verdict(struct json_object *res);
 void cp_result_set_mechanism(struct json_object *res, const char *mech, const char *why);
 enum cp_mechanism cp_result_mechanism(struct json_object *res);

@@ -219,11 +219,26 @@ static struct json_object *run_child(const struct cp_plan_entry *e, const struct
 	return res;
 }
 
-static const char *expected(const struct cp_run_opts *o, const char *name)
+/*
+ * The expectation a result meets: for a fail, the first --expect whose glob
+ * matches and whose kind is the result's fail_kind; for a pass, any whose
+ * glob matches (an unexpected pass).  *other: an expectation whose glob
+ * matched a fail of another kind (then the fail is plain: none is returned).
+ */
+const struct cp_expect *cp_expectation(const struct cp_expect *e, int n, const char *name, enum cp_verdict v,
+				       const char *kind, const struct cp_expect **other)
 {
-	for (int i = 0; i < o->nexpect; i++)
-		if (!fnmatch(o->expect[i].pattern, name, 0))
-			return o->expect[i].reason;
+	*other = NULL;
+	if (v != CP_V_FAIL && v != CP_V_PASS)
+		return NULL;
+	for (int i = 0; i < n; i++) {
+		if (fnmatch(e[i].pattern, name, 0))
+			continue;
+		if (v == CP_V_PASS || (kind && !strcmp(kind, e[i].kind)))
+			return &e[i];
+		if (!*other)
+			*other = &e[i];
+	}
 	return NULL;
 }
 
@@ -285,18 +300,28 @@ int cp_run(const struct cp_run_opts *o)
 	for (int i = 0; i < plan.n && !interrupted; i++) {
 		struct json_object *res = run_one(o, &plan.e[i]);
 		enum cp_verdict v = cp_result_get_verdict(res);
-		const char *todo = NULL;
+		const struct cp_expect *ex, *other;
+		const char *todo;
 
 		/*
-		 * --expect covers failures of the kernel only: a refusal, an error or a
+		 * --expect covers failures of the kernel of one named kind only: a
+		 * fail of another kind (a timeout, an Oops), a refusal, an error or a
 		 * skip is never "expected".  An expected failure that passes is an
 		 * unexpected pass (TAP "ok ... # TODO"), which fails the run.
 		 */
-		if (v == CP_V_FAIL || v == CP_V_PASS)
-			todo = expected(o, plan.e[i].name);
+		ex = cp_expectation(o->expect, o->nexpect, plan.e[i].name, v, cp_result_str(res, "fail_kind"),
+				    &other);
+		todo = ex ? ex->reason : NULL;
 		if (todo)
 			json_object_object_add(res, v == CP_V_FAIL ? "expected_failure" : "unexpected_pass",
 					       json_object_new_string(todo));
+		if (other) {
+			char note[512];
+
+			snprintf(note, sizeof(note), "--expect %s=%s covers this test, but it failed with %s: a plain failure",
+				 other->pattern, other->kind, cp_result_str(res, "fail_kind") ?: "no kind");
+			json_object_object_add(res, "expectation_unmet", json_object_new_string(note));
+		}
 		if ((v == CP_V_FAIL && !todo) || (v == CP_V_PASS && todo) || v == CP_V_REFUSED ||
 		    v == CP_V_ERROR)
 			bad++;

@@ -12,9 +12,11 @@
 
 #include "check.h"
 #include "env.h"
+#include "result.h"
 
 struct cp_expect {
 	const char *pattern;	/* fnmatch() glob on the test name */
+	const char *kind;	/* the fail_kind expected (stale, corrupt, ...): no other */
 	const char *reason;
 };
 
@@ -42,6 +44,9 @@ struct cp_plan {
 
 int cp_plan_build(const struct cp_run_opts *o, struct cp_plan *p);
 void cp_plan_free(struct cp_plan *p);
+/* Which --expect a result of test name meets (NULL: none); see runner.c. */
+const struct cp_expect *cp_expectation(const struct cp_expect *e, int n, const char *name, enum cp_verdict v,
+				       const char *kind, const struct cp_expect **other);
 /* Runs the plan, writes TAP or JSON; returns the exit code (0: nothing failed unexpectedly). */
 int cp_run(const struct cp_run_opts *o);
 /* Probe one consumer: 0 or -errno with why. */

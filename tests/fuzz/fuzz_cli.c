@@ -38,7 +38,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	f = fopen("expect", "w");
 	if (!f)
 		abort();
-	fputs("# comment\n\nio_uring.* known\nrdma-*.memfd.*\t why\n", f);
+	fputs("# comment\n\nio_uring.*=stale:known\n  rdma-*.memfd.*=corrupt: why\n", f);
 	fclose(f);
 	atexit(remove_dir);
 	return 0;

@@ -16,6 +16,12 @@ cases = [
     (["run", "--timeout"], 2, "option"),
     (["--help"], 0, "usage: cowpin"),
     (["list", "--consumer", "io_uring"], 0, "io_uring.memfd.ro-pin-reliable"),
+    # --expect names the failure kind: a bare reason would hide a timeout or an Oops.
+    (["run", "--consumer", "io_uring", "--expect", "io_uring.*=old kernel"], 2, "not a failure kind"),
+    (["run", "--consumer", "io_uring", "--expect", "io_uring.*=fail:x"], 2, "not a failure kind"),
+    # A timeout under a stale expectation is a plain failure (exit 1, not ok without TODO).
+    (["run", "--consumer", "io_uring", "--backing", "anon", "--case", "ro-pin-snapshot",
+      "--timeout", "0.0001", "--expect", "io_uring.*=stale:x"], 1, "it failed with timeout: a plain failure"),
 ]
 print("TAP version 13")
 print(f"1..{len(cases) + 1}")
