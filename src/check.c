@@ -46,7 +46,15 @@ int cp_check_spans(size_t readable, size_t span_len, size_t *offs, int max)
 		/* The middle of a page in the middle, then the very end. */
 		size_t mid = (readable / 2) & ~4095ul;
 
-		mid += (readable - mid >= 4096 ? 2048 : 0) - span_len / 2;
+		/*
+		 * Below 4 KiB the middle page is page 0 and there is no 2048 to add:
+		 * the middle of what is readable, which 3 spans leave room for.
+		 * (Subtracting span_len / 2 from a zero mid wrapped around.)
+		 */
+		if (readable - mid >= 4096)
+			mid += 2048 - span_len / 2;
+		else
+			mid = readable / 2 - span_len / 2;
 		if (mid < span_len)
 			mid = span_len;
 		offs[n++] = mid & ~7ul;
