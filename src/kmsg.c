@@ -71,6 +71,12 @@ bool cp_kmsg_is_bad(const char *text)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		if (strstr(text, bad[i]))
 			return true;
+	/* SLUB's slab_bug(): "BUG kmalloc-64 (Not tainted): Redzone overwritten", no colon after BUG. */
+	if (!strncmp(text, "BUG ", 4) && strstr(text, " (") && strstr(text, "): "))
+		return true;
+	/* The hung task detector: "INFO: task cowpin:123 blocked for more than 120 seconds." */
+	if (strstr(text, "INFO: task ") && strstr(text, " blocked for more than "))
+		return true;
 	return false;
 }
 

@@ -32,7 +32,7 @@ int main(void)
 	char text[128];
 	int level;
 
-	utap_plan(19);
+	utap_plan(23);
 	ok(!cp_status_parse(status, &st), "status parses");
 	ok(st.vm_pin_kb == 2048 && st.vm_lck_kb == 8 && st.vm_rss_kb == 1234, "VmPin/VmLck/VmRSS values");
 	ok(cp_status_parse("Name:\tx\n", &st) && st.vm_pin_kb == -1, "missing fields read as -1, error");
@@ -49,6 +49,11 @@ int main(void)
 	ok(cp_kmsg_is_bad(text), "WARNING is bad");
 	ok(cp_kmsg_is_bad("BUG: Bad page state in process cowpin"), "Bad page state is bad");
 	ok(!cp_kmsg_is_bad("rdma_rxe: loaded"), "ordinary line is fine");
+	ok(cp_kmsg_is_bad("BUG kmalloc-64 (Not tainted): Redzone overwritten"), "SLUB's BUG kmalloc-... is bad");
+	ok(cp_kmsg_is_bad("BUG skbuff_head_cache (Tainted: G        W ): Poison overwritten"),
+	   "SLUB's BUG of any cache is bad");
+	ok(cp_kmsg_is_bad("INFO: task cowpin:4242 blocked for more than 120 seconds."), "a hung task is bad");
+	ok(!cp_kmsg_is_bad("BUGS reported to the list"), "a line merely starting with BUG is fine");
 	ok(cp_kmsg_parse("garbage", 7, &level, text, sizeof(text)) < 0, "kmsg garbage rejected");
 	ok(cp_kmsg_parse("x,1;y", 5, &level, text, sizeof(text)) < 0, "kmsg bad priority rejected");
 	{
