@@ -2,8 +2,7 @@
 /*
  * The dmesg gate: as blktests does, a kernel WARNING, BUG (also SLUB's "BUG
  * kmalloc-64 (...): ..."), Oops, a hung task ("INFO: task ... blocked for
- * more than") or "Bad
- * page" logged while a test ran fails the test.  Reads /dev/kmsg records
+ * more than") or "Bad page" logged while a test ran fails the test.  Reads /dev/kmsg records
  * from the position taken at the test's start.
  */
 #ifndef COWPIN_KMSG_H
