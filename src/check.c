@@ -298,6 +298,15 @@ static void reliable_verdict(struct check *c, enum seen seen, const char *why)
 		cp_result_verdict(c->res, CP_V_PASS, 0, "device read the data the process wrote after the R/O pin");
 	else if (seen == SEEN_OTHER)
 		cp_result_fail(c->res, "corrupt", 0, "%s", why);
+	else if (c->t->ops->no_kernel_pin && !c->trace.cow)
+		/*
+		 * No COW here (anon, shared-memfd without fork): the process's write
+		 * stays in the page the device was given, so stale data is an
+		 * address or data-path bug, not the hazard.
+		 */
+		cp_result_fail(c->res, "stale", 0,
+			       "%s: %s takes no pin, but nothing here moves the process to a new page (a "
+			       "mapping without COW): the device read the wrong page", why, c->t->ops->name);
 	else if (c->t->ops->no_kernel_pin)
 		cp_result_verdict(c->res, CP_V_HAZARD, 0,
 				  "%s: no kernel pin exists here (physical addresses handed to the device), so "

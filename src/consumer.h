@@ -67,8 +67,9 @@ struct consumer_ops {
 	bool writable_pin;
 	/*
 	 * true when no kernel pin exists at all (VFIO noiommu: userspace hands
-	 * physical addresses to the device).  A stale read is then the hazard
-	 * such users face, reported as "hazard", not a kernel regression.
+	 * physical addresses to the device).  A stale read of a COW mapping is
+	 * then the hazard such users face, reported as "hazard", not a kernel
+	 * regression; without COW (anon, shared-memfd) it is still a fail.
 	 */
 	bool no_kernel_pin;
 	unsigned int cases;		/* CP_CASE_BIT(...) of the cases it supports */

@@ -167,7 +167,11 @@ static const struct {
 	{ &pinned, GARBAGE, CP_B_ANON, CP_CASE_SNAPSHOT, "fail", "corrupt" },
 	{ &pinned, GARBAGE, CP_B_ANON, CP_CASE_RELIABLE, "fail", "corrupt" },
 	{ &pinned, GARBAGE, CP_B_ANON, CP_CASE_DETECTS_STALE, "fail", "corrupt" },
-	{ &unpinned, HOLDS_OLD, CP_B_ANON, CP_CASE_RELIABLE, "hazard", NULL },
+	/* Without a pin stale data is the hazard only where COW moves the process (not anon, shared-memfd). */
+	{ &unpinned, HOLDS_OLD, CP_B_ANON, CP_CASE_RELIABLE, "fail", "stale" },
+	{ &unpinned, HOLDS_OLD, CP_B_SHARED_MEMFD, CP_CASE_RELIABLE, "fail", "stale" },
+	{ &unpinned, HOLDS_OLD, CP_B_MEMFD, CP_CASE_RELIABLE, "hazard", NULL },
+	{ &unpinned, HOLDS_OLD, CP_B_ANON, CP_CASE_FORK, "hazard", NULL },
 	{ &unpinned, GARBAGE, CP_B_ANON, CP_CASE_RELIABLE, "fail", "corrupt" },
 	{ &pinned, REFUSES, CP_B_ANON, CP_CASE_RELIABLE, "refused", NULL },
 	{ &pinned, HARNESS_FAILS, CP_B_ANON, CP_CASE_RELIABLE, "error", NULL },
