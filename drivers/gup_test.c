@@ -15,9 +15,10 @@
  *
  * The pin lives in one global slot of the kernel (not per open file), and
  * closing ANY gup_test file descriptor drops it: tests of these consumers
- * must not run concurrently.  READ always copies every pinned page, so
- * observe() reads the whole pin into a scratch mapping and picks the spans
- * out of that copy.
+ * must not run concurrently, and the probe never opens it.  READ always
+ * copies every pinned page, so observe() reads the whole pin into a
+ * scratch mapping, picks the spans out of that copy and hands all of it
+ * to the core to compare (pin->seen): what it copies is what is judged.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,6 +29,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
@@ -54,6 +56,7 @@ struct pin_longterm_test {
 #define DEBUGFS_DIR	"/sys/kernel/debug"
 #define GUP_TEST_PATH	DEBUGFS_DIR "/gup_test"
 #define DEBUGFS_MAGIC	0x64626720
+#define GUP_POISON	0xa5	/* neither A, B nor zeros */
 
 #define KMOD		"cowpin_gup_test"
 #define KMOD_VERSION	"/sys/module/" KMOD "/version"
@@ -114,11 +117,27 @@ struct gup_ctx {
 	bool pinned;
 };
 
+/* Linux major.minor >= 6.2 (the kernel's own gup_test has PIN_LONGTERM_TEST_* from 6.2 on). */
+static bool kernel_has_pin_longterm_test(void)
+{
+	struct utsname u;
+	int major = 0, minor = 0;
+
+	if (uname(&u) || sscanf(u.release, "%d.%d", &major, &minor) != 2)
+		return true;	/* unknown: let the pin say */
+	return major > 6 || (major == 6 && minor >= 2);
+}
+
+/*
+ * Without opening gup_test: closing any of its files drops the one pin
+ * slot, so a probe that opened it would end another user's pin (a
+ * concurrent cow.c, or cowpin in another shell).  stat/access and the
+ * provider decide: cowpin_gup_test.ko has the R/O pin interface; the
+ * kernel's own has it from Linux 6.2.
+ */
 static int gup_probe(struct cp_env *env)
 {
-	struct pin_longterm_test *none = NULL;
 	struct statfs sfs;
-	int fd, err;
 
 	if (statfs(DEBUGFS_DIR, &sfs) || sfs.f_type != DEBUGFS_MAGIC) {
 		cp_why(env, "debugfs is not mounted on " DEBUGFS_DIR
@@ -131,31 +150,20 @@ static int gup_probe(struct cp_env *env)
 			return 0;
 		return -ENODEV;
 	}
-	fd = open(GUP_TEST_PATH, O_RDWR | O_CLOEXEC);
-	if (fd < 0) {
-		err = errno;
-		cp_why(env, "open " GUP_TEST_PATH ": %s%s", strerror(err),
+	if (access(GUP_TEST_PATH, R_OK | W_OK)) {
+		int err = errno;
+
+		cp_why(env, GUP_TEST_PATH ": %s%s", strerror(err),
 		       err == EACCES || err == EPERM ? " (it is root-only, mode 0600)" : "");
 		return -err;
 	}
-	/*
-	 * START with a NULL argument: a kernel that knows the command fails
-	 * copying the argument (EFAULT) without pinning anything; a gup_test
-	 * from before 6.2 rejects the command itself (EINVAL).
-	 */
-	err = ioctl(fd, PIN_LONGTERM_TEST_START, none) ? errno : 0;
-	close(fd);
-	if (err == EFAULT)
-		return 0;
-	if (err == EINVAL) {
-		cp_why(env, GUP_TEST_PATH " has no PIN_LONGTERM_TEST_START (added in Linux 6.2),"
-		       " or another gup-test pin is active; a kernel's own gup_test keeps"
-		       " " KMOD ".ko out: use the lab's build:6.12 kernel");
+	if (access(KMOD_VERSION, F_OK) && !kernel_has_pin_longterm_test()) {
+		cp_why(env, GUP_TEST_PATH " is the kernel's own (CONFIG_GUP_TEST), which has no "
+		       "PIN_LONGTERM_TEST_START before Linux 6.2; a kernel's own gup_test keeps "
+		       KMOD ".ko out: use the lab's build:6.12 kernel");
 		return -EOPNOTSUPP;
 	}
-	cp_why(env, "probing PIN_LONGTERM_TEST_START: unexpected %s",
-	       err ? strerror(err) : "success with a NULL argument");
-	return err ? -err : -EPROTO;
+	return 0;
 }
 
 static int gup_open(struct cp_env *env, void **ctxp, uint32_t flags)
@@ -235,9 +243,19 @@ static int gup_pin_ro(struct cp_env *env, void *ctxv, struct cp_pin *pin)
 
 	if (ioctl(ctx->fd, PIN_LONGTERM_TEST_START, &args)) {
 		err = errno;
-		cp_why(env, "PIN_LONGTERM_TEST_START (%s, no FOLL_WRITE): %s%s",
-		       ctx->flags ? "fast" : "slow", strerror(err),
-		       err == EINVAL ? " (is another gup-test pin active?)" : "");
+		/*
+		 * EINVAL is gup_test's own: its one pin slot is taken (another
+		 * user's pin is active) or it rejects the arguments.  GUP itself
+		 * does not say EINVAL for a user buffer: not the kernel's refusal.
+		 */
+		if (err == EINVAL)
+			cp_why_error(env, "PIN_LONGTERM_TEST_START (%s, no FOLL_WRITE): %s: gup_test's one pin "
+				     "slot is taken (another gup-test pin is active: a concurrent cow.c or "
+				     "cowpin?) or it rejects the arguments; not a refusal by GUP",
+				     ctx->flags ? "fast" : "slow", strerror(err));
+		else
+			cp_why(env, "PIN_LONGTERM_TEST_START (%s, no FOLL_WRITE): %s",
+			       ctx->flags ? "fast" : "slow", strerror(err));
 		munmap(ctx->copy, ctx->copy_len);
 		ctx->copy = NULL;
 		return -err;
@@ -256,14 +274,13 @@ static int gup_observe(struct cp_env *env, void *ctxv, struct cp_pin *pin,
 	int err;
 
 	/*
-	 * Every observe is a fresh kernel read of all pinned pages.  Poison
-	 * the spans first, so that a read that copied nothing can't pass
-	 * off the previous copy as new (clearing all of a 1 GiB copy under
-	 * TCG would cost seconds per observe).
+	 * Every observe is a fresh kernel read of all pinned pages, and all
+	 * of what it copies is compared (pin->seen).  Poison all of the copy
+	 * first, so that a read that copied nothing, or only part, can't
+	 * pass off an earlier copy or the scratch's zeros as the pinned
+	 * content (zeros are what a zeropage backing holds).
 	 */
-	for (int i = 0; i < nspans; i++)
-		if (spans[i].off + spans[i].len <= ctx->copy_len)
-			memset((char *)ctx->copy + spans[i].off, 0xa5, spans[i].len);
+	memset(ctx->copy, GUP_POISON, ctx->copy_len);
 	if (ioctl(ctx->fd, PIN_LONGTERM_TEST_READ, &to)) {
 		err = errno;
 		cp_why(env, "PIN_LONGTERM_TEST_READ: %s%s", strerror(err),
@@ -279,6 +296,7 @@ static int gup_observe(struct cp_env *env, void *ctxv, struct cp_pin *pin,
 		}
 		memcpy(spans[i].out, (char *)ctx->copy + spans[i].off, spans[i].len);
 	}
+	pin->seen = ctx->copy;
 	return 0;
 }
 
@@ -286,7 +304,7 @@ static void gup_unpin(struct cp_env *env, void *ctxv, struct cp_pin *pin)
 {
 	struct gup_ctx *ctx = ctxv;
 
-	(void)pin;
+	pin->seen = NULL;
 	if (ctx->pinned && ioctl(ctx->fd, PIN_LONGTERM_TEST_STOP))
 		cp_diag(env, "PIN_LONGTERM_TEST_STOP: %s", strerror(errno));
 	ctx->pinned = false;
