@@ -207,6 +207,27 @@ static int build_options(struct option *opts, const struct cp_option **copt)
 	return n;
 }
 
+/*
+ * A consumer option's environment variable is user input too: malformed
+ * (COWPIN_NVME_SCRATCH_LBA=abc) it is exit 2 as on the command line, unless
+ * the command line gave the option (which then wins).
+ */
+static int check_environment(const struct cp_settings *s, char *err, size_t errlen)
+{
+	for (int ci = 0; cp_consumers[ci]; ci++)
+		for (const struct cp_option *o = cp_consumers[ci]->options; o && o->name; o++) {
+			const char *v = o->env ? getenv(o->env) : NULL;
+			bool given = false;
+			char why[512];
+
+			for (int i = 0; i < s->nopt; i++)
+				given |= !strcmp(s->opt[i].name, o->name);
+			if (!given && v && *v && o->check && o->check(v, why, sizeof(why)))
+				return bad(err, errlen, "%s='%s' (--%s): %s", o->env, v, o->name, why);
+		}
+	return 0;
+}
+
 int cp_cli_parse(int argc, char **argv, struct cp_cli *cli, char *err, size_t errlen)
 {
 	struct option opts[MAX_OPTS];
@@ -318,6 +339,11 @@ int cp_cli_parse(int argc, char **argv, struct cp_cli *cli, char *err, size_t er
 			if (c >= OPT_CONSUMER_OPT && c < OPT_CONSUMER_OPT + 64) {
 				struct cp_settings *s = &cli->run.settings;
 
+				const struct cp_option *co = copt[c - OPT_CONSUMER_OPT];
+				char why[512];
+
+				if (co->check && co->check(optarg, why, sizeof(why)))
+					return bad(err, errlen, "--%s '%s': %s", co->name, optarg, why);
 				if (s->nopt == CP_MAX_SETTINGS)
 					return bad(err, errlen, "too many consumer options");
 				s->opt[s->nopt].name = copt[c - OPT_CONSUMER_OPT]->name;
@@ -330,7 +356,7 @@ int cp_cli_parse(int argc, char **argv, struct cp_cli *cli, char *err, size_t er
 	}
 	if (!rc && optind < argc)
 		return bad(err, errlen, "unexpected argument '%s' (see cowpin --help)", argv[optind]);
-	return rc;
+	return rc ? rc : check_environment(&cli->run.settings, err, errlen);
 }
 
 void cp_cli_free(struct cp_cli *cli)

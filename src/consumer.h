@@ -54,6 +54,12 @@ struct cp_option {
 	const char *name;	/* long option without "--" */
 	const char *env;	/* environment variable, or NULL */
 	const char *help;
+	/*
+	 * The value's syntax, checked when the command line (and the
+	 * environment) is parsed, before anything is touched: 0, or -EINVAL
+	 * with why (the command then exits 2).  NULL: any value.
+	 */
+	int (*check)(const char *value, char *why, size_t whylen);
 };
 
 struct consumer_ops {
@@ -115,8 +121,14 @@ void cp_why(struct cp_env *env, const char *fmt, ...) __attribute__((format(prin
 void cp_why_error(struct cp_env *env, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Facts about the device for the result's evidence (device name, GID, BDF, ...). */
 struct json_object *cp_evidence(struct cp_env *env);
-/* Log a progress/diagnostic line (goes to TAP as "# ..."). */
+/* Log a progress/diagnostic line (goes to TAP as "# ...", after the test's result). */
 void cp_diag(struct cp_env *env, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/*
+ * A diagnostic line printed at once ("# ..." on the TAP stream; stderr with
+ * --format json), before the consumer goes on: what it is about to
+ * overwrite.  Also kept with the result's diag lines.
+ */
+void cp_notice(struct cp_env *env, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Seconds a single device wait may take (scaled by --timeout, generous for TCG). */
 double cp_wait_bound(struct cp_env *env);
 

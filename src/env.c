@@ -74,6 +74,21 @@ void cp_diag(struct cp_env *env, const char *fmt, ...)
 	json_object_array_add(env->diag, json_object_new_string(line));
 }
 
+void cp_notice(struct cp_env *env, const char *fmt, ...)
+{
+	FILE *f = env->settings->notice ? env->settings->notice : stderr;
+	char line[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	line[strcspn(line, "\n")] = '\0';
+	fprintf(f, "# %s\n", line);
+	fflush(f);
+	json_object_array_add(env->diag, json_object_new_string(line));
+}
+
 double cp_wait_bound(struct cp_env *env)
 {
 	/* A device wait gets a fraction of the test's bound, never less than 5 s. */

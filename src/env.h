@@ -4,6 +4,7 @@
 #define COWPIN_ENV_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <json-c/json.h>
 
 #include "backing.h"
@@ -21,6 +22,7 @@ struct cp_settings {
 	double timeout_s;		/* per test */
 	struct cp_setting opt[CP_MAX_SETTINGS];
 	int nopt;
+	FILE *notice;			/* cp_notice() lines: the TAP stream, or NULL = stderr */
 };
 
 struct cp_env {

@@ -242,7 +242,7 @@ const struct cp_expect *cp_expectation(const struct cp_expect *e, int n, const c
 	return NULL;
 }
 
-static struct json_object *run_one(const struct cp_run_opts *o, const struct cp_plan_entry *e)
+static struct json_object *run_one(const struct cp_settings *s, const struct cp_plan_entry *e)
 {
 	struct json_object *res, *hits;
 	struct cp_kmsg kmsg;
@@ -256,7 +256,7 @@ static struct json_object *run_one(const struct cp_run_opts *o, const struct cp_
 		return res;
 	}
 	cp_kmsg_open(&kmsg);
-	res = run_child(e, &o->settings);
+	res = run_child(e, s);
 	if (!res) {
 		struct cp_test t = e->t;
 
@@ -284,9 +284,12 @@ int cp_run(const struct cp_run_opts *o)
 	struct json_object *doc = cp_report_new();
 	struct sigaction sa = { .sa_handler = on_signal };
 	FILE *tap = o->json ? NULL : stdout;
+	struct cp_settings settings = o->settings;
 	struct cp_plan plan;
 	int bad = 0;
 
+	/* A consumer's notices ("about to overwrite ...") go where the results go, or to stderr. */
+	settings.notice = tap ? tap : stderr;
 	if (cp_plan_build(o, &plan))
 		return 1;
 	sigaction(SIGINT, &sa, NULL);
@@ -298,7 +301,7 @@ int cp_run(const struct cp_run_opts *o)
 			    cp_result_str(doc, "kernel"));
 	}
 	for (int i = 0; i < plan.n && !interrupted; i++) {
-		struct json_object *res = run_one(o, &plan.e[i]);
+		struct json_object *res = run_one(&settings, &plan.e[i]);
 		enum cp_verdict v = cp_result_get_verdict(res);
 		const struct cp_expect *ex, *other;
 		const char *todo;

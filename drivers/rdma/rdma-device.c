@@ -17,6 +17,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "number.h"
 #include "rdma.h"
 
 /* Per kind: the kernel module, its Kconfig symbol and how to make a device. */
@@ -171,16 +172,15 @@ static int choose_gid(struct cp_env *env, struct ibv_context *ctx,
 	struct ibv_gid_entry e;
 
 	if (opt) {
-		char *end;
-		long i = strtol(opt, &end, 0);
+		uint64_t i;
 
-		if (*end || i < 0 || i >= pa->gid_tbl_len) {
+		if (cp_number(opt, 0, 65535, &i) || (long)i >= pa->gid_tbl_len) {
 			cp_why(env, "bad --rdma-gid-index '%s' (%s port %u has %d GIDs)",
 			       opt, ch->dev, ch->port, pa->gid_tbl_len);
 			return -EINVAL;
 		}
 		if (ibv_query_gid_ex(ctx, ch->port, i, &e, 0)) {
-			cp_why(env, "%s port %u: GID index %ld is empty", ch->dev, ch->port, i);
+			cp_why(env, "%s port %u: GID index %llu is empty", ch->dev, ch->port, (unsigned long long)i);
 			return -ENODEV;
 		}
 		ch->gid_index = i;
@@ -213,17 +213,35 @@ static int choose_gid(struct cp_env *env, struct ibv_context *ctx,
 	return 0;
 }
 
+int rdma_port_check(const char *value, char *why, size_t whylen)
+{
+	uint64_t p;
+
+	if (!cp_number(value, 1, 255, &p))
+		return 0;
+	snprintf(why, whylen, "not a port number from 1 to 255 (decimal; ports count from 1)");
+	return -EINVAL;
+}
+
+int rdma_gid_index_check(const char *value, char *why, size_t whylen)
+{
+	uint64_t i;
+
+	if (!cp_number(value, 0, 65535, &i))
+		return 0;
+	snprintf(why, whylen, "not a GID index from 0 to 65535 (decimal)");
+	return -EINVAL;
+}
+
 static int parse_port(struct cp_env *env, int *port)
 {
 	const char *opt = cp_opt(env, "rdma-port");
-	char *end;
-	long p;
+	uint64_t p;
 
 	*port = 0;
 	if (!opt)
 		return 0;
-	p = strtol(opt, &end, 0);
-	if (*end || p < 1 || p > 255) {
+	if (cp_number(opt, 1, 255, &p)) {
 		cp_why(env, "bad --rdma-port '%s' (ports count from 1)", opt);
 		return -EINVAL;
 	}

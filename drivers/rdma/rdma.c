@@ -30,11 +30,11 @@ struct rdma_ctx {
 };
 
 static const struct cp_option rdma_options[] = {
-	{ "rdma-device", "COWPIN_RDMA_DEVICE", "verbs device (default: the first of the instance's kind)" },
-	{ "rdma-port", "COWPIN_RDMA_PORT", "port number (default: the first ACTIVE port)" },
+	{ "rdma-device", "COWPIN_RDMA_DEVICE", "verbs device (default: the first of the instance's kind)", NULL },
+	{ "rdma-port", "COWPIN_RDMA_PORT", "port number (default: the first ACTIVE port)", rdma_port_check },
 	{ "rdma-gid-index", "COWPIN_RDMA_GID_INDEX",
-	  "GID index (default: a RoCE v2 IPv4-mapped GID on RoCE, the LID on IB)" },
-	{ NULL, NULL, NULL },
+	  "GID index (default: a RoCE v2 IPv4-mapped GID on RoCE, the LID on IB)", rdma_gid_index_check },
+	{ NULL, NULL, NULL, NULL },
 };
 
 static double now(void)

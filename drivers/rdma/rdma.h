@@ -54,6 +54,9 @@ struct rdma_link {
 };
 
 const char *rdma_kind_name(enum rdma_kind kind);
+/* The syntax of --rdma-port (1..255) and --rdma-gid-index (0..65535): decimal, hex with 0x. */
+int rdma_port_check(const char *value, char *why, size_t whylen);
+int rdma_gid_index_check(const char *value, char *why, size_t whylen);
 /* Pick device/port/GID for kind (honouring the options); -ENODEV + cp_why() = skip. */
 int rdma_choose(struct cp_env *env, enum rdma_kind kind, struct rdma_choice *ch);
 /* "::ffff:127.0.0.1"-style text of a GID, into buf (at least 64 bytes). */

@@ -27,10 +27,10 @@ struct v4l2_ctx {
 
 static const struct cp_option v4l2_options[] = {
 	{ "video-output", "COWPIN_VIDEO_OUTPUT",
-	  "vivid's video output node, e.g. /dev/video1 (default: found by driver name)" },
+	  "vivid's video output node, e.g. /dev/video1 (default: found by driver name)", NULL },
 	{ "video-capture", "COWPIN_VIDEO_CAPTURE",
-	  "vivid's video capture node of the same instance, e.g. /dev/video0" },
-	{ NULL, NULL, NULL },
+	  "vivid's video capture node of the same instance, e.g. /dev/video0", NULL },
+	{ NULL, NULL, NULL, NULL },
 };
 
 static void teardown(struct vivid_loop *v)

@@ -28,6 +28,7 @@
 
 #include "consumer.h"
 #include "dma.h"
+#include "options.h"
 #include "env.h"
 #include "vfio.h"
 
@@ -94,30 +95,10 @@ static bool nvme_probe(uint16_t vendor, uint16_t device, uint32_t class)
 	return class == NVME_CLASS;
 }
 
-/* "START[+COUNT]": COUNT 0 = as many blocks as the buffer needs. */
-static int parse_range(const char *s, uint64_t *start, uint64_t *count)
-{
-	char *end;
-
-	if (!s || !*s)
-		return -ENOENT;
-	*start = strtoull(s, &end, 0);
-	*count = 0;
-	if (end == s)
-		return -EINVAL;
-	if (*end == '+') {
-		s = end + 1;
-		*count = strtoull(s, &end, 0);
-		if (end == s || !*count)
-			return -EINVAL;
-	}
-	return *end ? -EINVAL : 0;
-}
-
 static int nvme_permit(struct cp_env *env)
 {
 	uint64_t start, count;
-	int err = parse_range(cp_opt(env, "nvme-scratch-lba"), &start, &count);
+	int err = vfio_lba_range_parse(cp_opt(env, "nvme-scratch-lba"), &start, &count);
 
 	if (err == -ENOENT) {
 		cp_why(env, "refusing to write to the NVMe namespace: the check overwrites a scratch LBA range of namespace 1 "
@@ -468,7 +449,7 @@ static int nvme_init(struct cp_env *env, struct vfio_dev *dev, const struct vfio
 	}
 	n->bdf = dev->bdf;
 	n->region = *region;
-	if (parse_range(cp_opt(env, "nvme-scratch-lba"), &n->start, &n->count)) {
+	if (vfio_lba_range_parse(cp_opt(env, "nvme-scratch-lba"), &n->start, &n->count)) {
 		nvme_permit(env);
 		err = -EINVAL;
 		goto fail;
@@ -581,6 +562,13 @@ static int nvme_readback(struct cp_env *env, void *priv, const uint64_t *src, co
 		       (unsigned long long)((len + n->lba_size - 1) / n->lba_size));
 		return -ERANGE;
 	}
+	/* Said before the first block is written, not in the result after the test. */
+	cp_notice(env, "NVMe %s: '%s' serial '%s', namespace 1: %llu blocks of %u bytes (%llu MiB): "
+		  "about to overwrite LBAs %llu..%llu (%llu blocks, of the named %s)",
+		  n->bdf, n->model, n->serial, (unsigned long long)n->nsze, n->lba_size,
+		  (unsigned long long)(n->nsze * n->lba_size >> 20), (unsigned long long)n->start,
+		  (unsigned long long)(n->start + blocks - 1), (unsigned long long)blocks,
+		  cp_opt(env, "nvme-scratch-lba"));
 	err = pass(env, n, OP_WRITE, NULL, len, timeout, &n->commands[0]);
 	if (!err)
 		err = pass(env, n, OP_WRITE, src, len, timeout, &n->commands[1]);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* sysfs look-ups for the VFIO layer: never writes anything. */
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -14,22 +15,35 @@
 
 #define PCI_DEVICES "/sys/bus/pci/devices/"
 
+/*
+ * Exactly DDDD:BB:DD.F (hex digits, as sysfs and lspci -D print it): no
+ * short form, no blanks, no more or fewer digits; device <= 1f, function <= 7.
+ */
 int pci_bdf_normalize(const char *in, char out[16])
 {
-	unsigned int dom = 0, bus, dev, fn;
-	char tail;
+	static const char shape[] = "xxxx:xx:xx.x";
+	unsigned int dom, bus, dev, fn;
 
-	if (!in)
+	if (!in || strlen(in) != sizeof(shape) - 1)
 		return -EINVAL;
-	if (sscanf(in, "%x:%x:%x.%x%c", &dom, &bus, &dev, &fn, &tail) != 4) {
-		dom = 0;
-		if (sscanf(in, "%x:%x.%x%c", &bus, &dev, &fn, &tail) != 3)
+	for (size_t i = 0; shape[i]; i++)
+		if (shape[i] == 'x' ? !isxdigit((unsigned char)in[i]) : in[i] != shape[i])
 			return -EINVAL;
-	}
-	if (dom > 0xffff || bus > 0xff || dev > 0x1f || fn > 7)
+	if (sscanf(in, "%4x:%2x:%2x.%1x", &dom, &bus, &dev, &fn) != 4 || dev > 0x1f || fn > 7)
 		return -EINVAL;
 	snprintf(out, 16, "%04x:%02x:%02x.%x", dom, bus, dev, fn);
 	return 0;
+}
+
+int pci_bdf_check(const char *value, char *why, size_t whylen)
+{
+	char bdf[16];
+
+	if (!pci_bdf_normalize(value, bdf))
+		return 0;
+	snprintf(why, whylen, "not a PCI address DDDD:BB:DD.F (hex: domain, bus, device <= 1f, function <= 7; "
+		 "as lspci -D prints it)");
+	return -EINVAL;
 }
 
 static int read_attr(const char *bdf, const char *attr, char *buf, size_t len)

@@ -6,8 +6,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Normalize "00:03.0" or "0000:00:03.0" into out[16]; -EINVAL if malformed. */
+/* Exactly "DDDD:BB:DD.F" (hex), lower-cased into out[16]; -EINVAL otherwise. */
 int pci_bdf_normalize(const char *in, char out[16]);
+/* The same as a cp_option check: 0, or -EINVAL with why. */
+int pci_bdf_check(const char *value, char *why, size_t whylen);
 /* 0 if /sys/bus/pci/devices/bdf exists, else -ENODEV. */
 int pci_dev_exists(const char *bdf);
 /* Vendor, device and class (0x010802 = NVMe). */

@@ -22,6 +22,7 @@
 #include "dma.h"
 #include "gather.h"
 #include "iommu_fault.h"
+#include "options.h"
 #include "pci_sysfs.h"
 #include "readback.h"
 
@@ -33,18 +34,22 @@
 
 const struct cp_option vfio_rb_copy_options[] = {
 	{ "vfio-device", "COWPIN_VFIO_DEVICE",
-	  "PCI device (BDF) bound to vfio-pci whose DMA engine reads the buffer back; never guessed" },
+	  "PCI device (DDDD:BB:DD.F) bound to vfio-pci whose DMA engine reads the buffer back; never guessed",
+	  pci_bdf_check },
 	{ "vfio-dma-bits", "COWPIN_VFIO_DMA_BITS",
-	  "bus address bits the device drives (edu: 28, unless QEMU got -device edu,dma_mask=...)" },
-	{ NULL, NULL, NULL },
+	  "bus address bits the device drives (edu: 28, unless QEMU got -device edu,dma_mask=...)",
+	  vfio_dma_bits_check },
+	{ NULL, NULL, NULL, NULL },
 };
 
 const struct cp_option vfio_rb_nvme_options[] = {
 	{ "vfio-nvme-device", "COWPIN_VFIO_NVME_DEVICE",
-	  "NVMe controller (BDF) bound to vfio-pci that writes the buffer to scratch blocks and reads it back; never guessed" },
+	  "NVMe controller (DDDD:BB:DD.F) bound to vfio-pci that writes the buffer to scratch blocks and reads it back; never guessed",
+	  pci_bdf_check },
 	{ "nvme-scratch-lba", "COWPIN_NVME_SCRATCH_LBA",
-	  "START[+COUNT]: logical blocks of namespace 1 cowpin may overwrite (COUNT omitted: what the buffer needs); required" },
-	{ NULL, NULL, NULL },
+	  "START[+COUNT]: logical blocks of namespace 1 cowpin may overwrite, decimal (0x for hex; COUNT omitted: what the buffer needs); required",
+	  vfio_lba_range_check },
+	{ NULL, NULL, NULL, NULL },
 };
 
 const struct vfio_rb_family vfio_rb_copy = {

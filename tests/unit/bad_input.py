@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """The cowpin command on bad input: exit 2 and a message naming the valid values."""
 import collections
+import os
 import re
 import subprocess
 import sys
@@ -16,6 +17,17 @@ cases = [
     (["run", "--timeout"], 2, "option"),
     (["--help"], 0, "usage: cowpin"),
     (["list", "--consumer", "io_uring"], 0, "io_uring.memfd.ro-pin-reliable"),
+    # Malformed user input is exit 2 before anything is touched (no skip, no device opened).
+    (["run", "--consumer", "vfio-type1-nvme", "--nvme-scratch-lba", "abc"], 2, "not START[+COUNT]"),
+    (["run", "--consumer", "vfio-type1-nvme", "--nvme-scratch-lba", "2048+0"], 2, "not START[+COUNT]"),
+    (["run", "--consumer", "vfio-type1-nvme", "--nvme-scratch-lba", "-8"], 2, "not START[+COUNT]"),
+    (["run", "--consumer", "vfio-type1-nvme", "--vfio-nvme-device", "00:1f.7"], 2, "DDDD:BB:DD.F"),
+    (["run", "--consumer", "vfio-type1", "--vfio-device", "zz"], 2, "DDDD:BB:DD.F"),
+    (["run", "--consumer", "vfio-type1", "--vfio-device", "ffff:00:20.0"], 2, "DDDD:BB:DD.F"),
+    (["run", "--consumer", "vfio-type1", "--vfio-dma-bits", "40bits"], 2, "bus address bits"),
+    (["run", "--consumer", "vfio-type1", "--vfio-dma-bits", "19"], 2, "bus address bits"),
+    (["run", "--consumer", "rdma-rxe", "--rdma-port", "0"], 2, "port number"),
+    (["run", "--consumer", "rdma-rxe", "--rdma-gid-index", "one"], 2, "GID index"),
     # --expect names the failure kind: a bare reason would hide a timeout or an Oops.
     (["run", "--consumer", "io_uring", "--expect", "io_uring.*=old kernel"], 2, "not a failure kind"),
     (["run", "--consumer", "io_uring", "--expect", "io_uring.*=fail:x"], 2, "not a failure kind"),
@@ -23,13 +35,25 @@ cases = [
     (["run", "--consumer", "io_uring", "--backing", "anon", "--case", "ro-pin-snapshot",
       "--timeout", "0.0001", "--expect", "io_uring.*=stale:x"], 1, "it failed with timeout: a plain failure"),
 ]
+# The same through the environment: (args, env, exit code, needle).
+env_cases = [
+    (["list", "--consumer", "vfio-type1-nvme"], {"COWPIN_NVME_SCRATCH_LBA": "abc"}, 2, "COWPIN_NVME_SCRATCH_LBA='abc'"),
+    (["run", "--consumer", "vfio-type1"], {"COWPIN_VFIO_DEVICE": "zz"}, 2, "COWPIN_VFIO_DEVICE='zz'"),
+    (["run", "--consumer", "vfio-type1"], {"COWPIN_VFIO_DMA_BITS": "0x"}, 2, "COWPIN_VFIO_DMA_BITS='0x'"),
+    # The command line wins over a malformed variable: nothing to reject.
+    (["list", "--consumer", "vfio-type1-nvme", "--nvme-scratch-lba", "0100+8"],
+     {"COWPIN_NVME_SCRATCH_LBA": "abc"}, 0, "vfio-type1-nvme.anon"),
+]
+env0 = {k: v for k, v in os.environ.items() if not k.startswith("COWPIN_")}
+cases = [(a, {}, c, n) for a, c, n in cases] + env_cases
 print("TAP version 13")
 print(f"1..{len(cases) + 1}")
-for i, (args, code, needle) in enumerate(cases, 1):
-    p = subprocess.run([cowpin] + args, capture_output=True, text=True, timeout=30)
+for i, (args, env, code, needle) in enumerate(cases, 1):
+    p = subprocess.run([cowpin] + args, capture_output=True, text=True, timeout=30, env=dict(env0, **env))
     out = p.stdout + p.stderr
     good = p.returncode == code and needle in out
-    print(f"{'ok' if good else 'not ok'} {i} cowpin {' '.join(args)} -> exit {code}")
+    what = " ".join(["%s=%s" % kv for kv in env.items()] + ["cowpin"] + args)
+    print(f"{'ok' if good else 'not ok'} {i} {what} -> exit {code}")
     if not good:
         print(f"# exit {p.returncode}, output: {out.strip()[:300]}")
 
