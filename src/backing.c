@@ -134,7 +134,7 @@ static uint64_t *pagemap_of(const struct cp_buffer *b)
  * or not as expected, and (want_pfn != 0) mapping that one pfn: the shared
  * zeropage.  0, or -EINVAL with why.
  */
-static int verify_pages(const struct cp_buffer *b, bool want_file, uint64_t want_pfn,
+static int verify_pages(struct cp_buffer *b, bool want_file, uint64_t want_pfn,
 			char *why, size_t whylen)
 {
 	uint64_t *pm = pagemap_of(b);
@@ -151,7 +151,8 @@ static int verify_pages(const struct cp_buffer *b, bool want_file, uint64_t want
 			err = fail(why, whylen, EINVAL, "page at +0x%zx is %s, expected %s", off,
 				   (e & PM_FILE) ? "a file/shared page" : "anonymous",
 				   want_file ? "a pagecache page" : "anonymous");
-		else if (want_pfn && (e & PM_PFN_MASK) != want_pfn)
+		else if (want_pfn && (e & PM_PFN_MASK) != want_pfn && (b->absent = true))
+			/* A kernel that maps no shared zeropage (pvm_no_zero_page=1): absent. */
 			err = fail(why, whylen, EINVAL,
 				   "read fault at +0x%zx mapped pfn 0x%llx, not the shared zeropage 0x%llx",
 				   off, (unsigned long long)(e & PM_PFN_MASK), (unsigned long long)want_pfn);
@@ -187,7 +188,7 @@ static int setup_zeropage(struct cp_buffer *b, char *why, size_t whylen)
 	if (verify_pages(b, false, pfn0, why, whylen))
 		return -EINVAL;
 	if (pfn0) {
-		if (!cp_kpageflags(pfn0, &kpf) && !(kpf & (1ull << KPF_ZERO_PAGE)))
+		if (!cp_kpageflags(pfn0, &kpf) && !(kpf & (1ull << KPF_ZERO_PAGE)) && (b->absent = true))
 			return fail(why, whylen, EINVAL, "pfn 0x%llx lacks KPF_ZERO_PAGE",
 				    (unsigned long long)pfn0);
 		snprintf(b->verified, sizeof(b->verified),
@@ -195,7 +196,7 @@ static int setup_zeropage(struct cp_buffer *b, char *why, size_t whylen)
 			 b->len / 4096, (unsigned long long)pfn0);
 	} else {
 		/* Without CAP_SYS_ADMIN pagemap hides PFNs: the zeropage isn't in Rss. */
-		if (cp_smaps_field(b->addr, "Rss") != 0)
+		if (cp_smaps_field(b->addr, "Rss") != 0 && (b->absent = true))
 			return fail(why, whylen, EINVAL, "read-faulted range has Rss %ld kB, not the zeropage",
 				    cp_smaps_field(b->addr, "Rss"));
 		snprintf(b->verified, sizeof(b->verified),
@@ -227,8 +228,10 @@ static int setup_huge_zeropage(struct cp_buffer *b, char *why, size_t whylen)
 	int err;
 	unsigned char *p;
 
-	if ((err = huge_zeropage_ready(why, whylen)))
+	if ((err = huge_zeropage_ready(why, whylen))) {
+		b->absent = true;
 		return err;
+	}
 	/* Over-allocate to get a 2 MiB-aligned range. */
 	b->map_len = b->len + SZ_2M;
 	b->map = mmap(NULL, b->map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -243,6 +246,7 @@ static int setup_huge_zeropage(struct cp_buffer *b, char *why, size_t whylen)
 	read_fault(b);
 	b->before = CP_PAT_ZERO;
 	pfn = pfn_of(p);
+	b->absent = true;	/* what fails from here is what the kernel maps, or may show */
 	if (!pfn)
 		return fail(why, whylen, EPERM,
 			    "cannot confirm the huge zeropage: PFNs in /proc/self/pagemap need CAP_SYS_ADMIN (run as root)");
@@ -258,6 +262,7 @@ static int setup_huge_zeropage(struct cp_buffer *b, char *why, size_t whylen)
 	for (size_t off = 0; off < b->len; off += SZ_2M)
 		if (pfn_of(p + off) != pfn || pfn_of(p + off + SZ_2M - 4096) != pfn + SZ_2M / 4096 - 1)
 			return fail(why, whylen, EINVAL, "range is not one huge zeropage mapping at +0x%zx", off);
+	b->absent = false;
 	snprintf(b->verified, sizeof(b->verified),
 		 "pfn 0x%llx..+512 is ZERO_PAGE|THP: the huge zeropage, mapped by all %zu PMDs",
 		 (unsigned long long)pfn, b->len / SZ_2M);
@@ -428,18 +433,35 @@ static int probe_hugetlb(bool giga, char *why, size_t whylen)
 	return 0;
 }
 
+/*
+ * Whether a read fault maps the shared (huge) zeropage is only known by
+ * trying (some kernels never map it, e.g. booted with pvm_no_zero_page=1):
+ * set the backing up as a test would.  Only an absence it shows counts.
+ */
+static int zeropage_trial(enum cp_backing_id id, const struct cp_backing_opts *opts, char *why, size_t whylen)
+{
+	struct cp_buffer b;
+	int err = cp_backing_setup(id, cp_backing_default_len(id), false, opts, &b, why, whylen);
+
+	if (!err)
+		cp_backing_teardown(&b);
+	return err && b.absent ? err : 0;
+}
+
 int cp_backing_probe(enum cp_backing_id id, const struct cp_backing_opts *opts, char *why, size_t whylen)
 {
 	const char *dir = opts && opts->tmpdir ? opts->tmpdir : "/var/tmp";
 	int err;
 
 	switch (id) {
+	case CP_B_ZEROPAGE:
+		return zeropage_trial(id, opts, why, whylen);
 	case CP_B_HUGE_ZEROPAGE:
 		if ((err = huge_zeropage_ready(why, whylen)))
 			return err;
 		if (geteuid())
 			return fail(why, whylen, EPERM, "confirming the huge zeropage needs root (pagemap PFNs, kpageflags)");
-		return 0;
+		return zeropage_trial(id, opts, why, whylen);
 	case CP_B_HUGETLB_2M:
 	case CP_B_HUGETLB_1G:
 		return probe_hugetlb(id == CP_B_HUGETLB_1G, why, whylen);

@@ -26,6 +26,13 @@ struct cp_buffer {
 	void *map;		/* what to munmap (may be larger than addr/len for alignment) */
 	size_t map_len;
 	char verified[256];	/* what set-up checked, for the evidence */
+	/*
+	 * Set by a failed set-up when the kernel lacks what the backing needs
+	 * (it maps no shared zeropage, THP is off), not on an error of the
+	 * harness (mmap ENOMEM, an unreadable pagemap): what the probe's trial
+	 * set-up goes by.
+	 */
+	bool absent;
 };
 
 struct cp_backing_opts {
@@ -38,12 +45,20 @@ bool cp_backing_has_file(enum cp_backing_id id);	/* a file whose content must st
 bool cp_backing_is_cow(enum cp_backing_id id);		/* private mapping of a shared page */
 unsigned int cp_backing_cases(enum cp_backing_id id);	/* CP_CASE_BIT()s that apply */
 
-/* Quick prerequisite check without mapping anything (for `list`/`info`): 0 or -errno + why. */
+/*
+ * Is the backing available here: 0, or -errno + why = what is absent and how
+ * to enable it (the test is skipped).  Sysfs knobs, pools and permissions;
+ * for the zeropage backings a trial set-up of its own, since only a read
+ * fault shows whether the kernel maps the (huge) zeropage.  A trial that
+ * fails for another reason (mmap ENOMEM) establishes no absence: 0, and the
+ * test's own set-up then reports the error.
+ */
 int cp_backing_probe(enum cp_backing_id id, const struct cp_backing_opts *opts, char *why, size_t whylen);
 
 /*
  * Create the buffer.  read_only maps it PROT_READ (ro-register).  Returns 0,
- * or -errno with why = reason + how to enable (the test is skipped).
+ * or -errno with why (b->absent says whether the kernel lacks what it needs).
+ * After a clean probe a failure here is an error, not a skip.
  */
 int cp_backing_setup(enum cp_backing_id id, size_t len, bool read_only,
 		     const struct cp_backing_opts *opts, struct cp_buffer *b,

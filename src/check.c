@@ -571,9 +571,16 @@ struct json_object *cp_check_run(const struct cp_test *t, const struct cp_settin
 	cp_status_read(&c.base);
 	c.foll_err = cp_foll_pins_read(&c.foll);
 
-	err = cp_backing_setup(t->backing, len, ro, &s->backing, &c.buf, why, sizeof(why));
+	/* Absent is what the probe establishes; a set-up that fails after it is the harness's error. */
+	err = cp_backing_probe(t->backing, &s->backing, why, sizeof(why));
 	if (err) {
 		cp_result_verdict(c.res, CP_V_SKIP, -err, "backing %s unavailable: %s",
+				  cp_backing_name(t->backing), why);
+		goto out;
+	}
+	err = cp_backing_setup(t->backing, len, ro, &s->backing, &c.buf, why, sizeof(why));
+	if (err) {
+		cp_result_verdict(c.res, CP_V_ERROR, -err, "backing %s: set-up failed: %s",
 				  cp_backing_name(t->backing), why);
 		goto out;
 	}

@@ -19,8 +19,8 @@ static void show(FILE *f, const char *label, const char *path)
 /*
  * Whether a read fault maps the shared (huge) zeropage is only known by
  * trying: some kernels never map it (e.g. booted with pvm_no_zero_page=1).
- * Set the backing up as a test would; its pagemap/kpageflags check decides.
- * -EINVAL is that check failing: the kernel mapped some other page.
+ * Set the backing up as a test would; its pagemap/kpageflags check decides
+ * (buf.absent: the kernel mapped some other page).
  */
 static void show_zeropage(FILE *f, enum cp_backing_id b, const struct cp_backing_opts *opts)
 {
@@ -32,7 +32,7 @@ static void show_zeropage(FILE *f, enum cp_backing_id b, const struct cp_backing
 	if (!err) {
 		fprintf(f, "  %-28s available: %s\n", cp_backing_name(b), buf.verified);
 		cp_backing_teardown(&buf);
-	} else if (err == -EINVAL) {
+	} else if (buf.absent) {
 		fprintf(f, "  %-28s absent: %s; this kernel maps no %s\n", cp_backing_name(b), why, what);
 	} else {
 		fprintf(f, "  %-28s unavailable: %s\n", cp_backing_name(b), why);

@@ -12,7 +12,9 @@
 #include <liburing.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -228,7 +230,7 @@ int main(void)
 
 	for (int i = 0; i < n; i++)
 		nev += table[i].how >= WHOLE_OLD && table[i].kase == CP_CASE_RELIABLE;
-	utap_plan(n + 2 + nev);
+	utap_plan(n + 4 + nev);
 	for (int i = 0; i < n; i++) {
 		struct cp_test t = { .ops = table[i].ops, .backing = table[i].backing, .kase = table[i].kase };
 		struct json_object *r;
@@ -266,6 +268,66 @@ int main(void)
 				   how_names[table[i].how], t.ops->name, why);
 		}
 		json_object_put(r);
+	}
+	{
+		/*
+		 * A backing whose set-up fails after a clean probe is an error, not a
+		 * skip: the anon buffer's mmap fails (ENOMEM) under an address-space
+		 * limit a child sets just above what it maps already.
+		 */
+		int pfd[2], status = -1;
+		char reason[512] = "";
+		pid_t pid = -1;
+
+		if (pipe(pfd) == 0)
+			pid = fork();
+		if (pid == 0) {
+			struct cp_test t = { .ops = &pinned, .backing = CP_B_ANON, .kase = CP_CASE_RELIABLE };
+			unsigned long pages = 0;
+			FILE *f = fopen("/proc/self/statm", "r");
+			struct json_object *r = cp_result_new(&t);	/* json-c's allocations before the limit */
+			struct rlimit rl;
+			const char *v, *why;
+
+			if (!f || fscanf(f, "%lu", &pages) != 1)
+				_exit(3);
+			fclose(f);
+			json_object_put(r);
+			rl.rlim_cur = rl.rlim_max = pages * 4096 + (1ul << 20);
+			next_how = HOLDS_OLD;
+			if (setrlimit(RLIMIT_AS, &rl))
+				_exit(4);
+			r = cp_check_run(&t, &s);
+			v = cp_result_str(r, "verdict");
+			why = cp_result_str(r, "reason");
+			if (write(pfd[1], why, strlen(why)) < 0)
+				_exit(5);
+			_exit(!strcmp(v, "error") && strstr(why, "mmap") ? 0 : 1);
+		} else if (pid > 0) {
+			close(pfd[1]);
+			if (read(pfd[0], reason, sizeof(reason) - 1) < 0)
+				reason[0] = '\0';
+			waitpid(pid, &status, 0);
+		}
+		ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		   "backing set-up failing after a clean probe (mmap ENOMEM) is an error: %s (child status 0x%x)",
+		   reason, status);
+	}
+	{
+		/* An absence the probe establishes stays a skip: an empty 1 GiB pool (or a result if there are pages). */
+		struct cp_test t = { .ops = &pinned, .backing = CP_B_HUGETLB_1G, .kase = CP_CASE_SNAPSHOT };
+		char why[512];
+		struct json_object *r;
+
+		next_how = HOLDS_OLD;
+		if (!cp_backing_probe(CP_B_HUGETLB_1G, &s.backing, why, sizeof(why))) {
+			skip("this host has 1 GiB huge pages", "an absent backing skips");
+		} else {
+			r = cp_check_run(&t, &s);
+			ok(!strcmp(cp_result_str(r, "verdict"), "skip") && strstr(cp_result_str(r, "reason"), why),
+			   "an absent backing skips with the probe's reason: %s", cp_result_str(r, "reason"));
+			json_object_put(r);
+		}
 	}
 	if (leaked)
 		io_uring_queue_exit(&leaked_ring);
