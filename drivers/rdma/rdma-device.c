@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,6 +154,23 @@ static int why_none(struct cp_env *env, enum rdma_kind kind, int listed)
 	return -ENODEV;
 }
 
+/*
+ * Which kinds a device could be, known without opening it (for one that
+ * fails to open or be queried): rxe is a virtual device with the IB
+ * transport (RoCE), siw an iWARP one (under its netdev's parent, so maybe
+ * a PCI path, as hardware iWARP); anything else with the IB transport
+ * outside /sys/devices/virtual is hardware.
+ */
+static unsigned int kinds_possible(struct ibv_device *d)
+{
+	char real[PATH_MAX];
+	bool virt = realpath(d->ibdev_path, real) && strstr(real, "/devices/virtual/");
+
+	if (d->transport_type == IBV_TRANSPORT_IWARP)
+		return 1u << RDMA_SIW | (virt ? 0 : 1u << RDMA_HCA);
+	return virt ? 1u << RDMA_RXE : 1u << RDMA_HCA;
+}
+
 static bool gid_v4_mapped(const union ibv_gid *gid)
 {
 	static const uint8_t prefix[12] = { [10] = 0xff, [11] = 0xff };
@@ -293,6 +311,7 @@ int rdma_choose(struct cp_env *env, enum rdma_kind kind, struct rdma_choice *ch)
 {
 	const char *want = cp_opt(env, "rdma-device");
 	bool named = false, seen = false;
+	char broken[512] = "";	/* a device that may be of this kind but fails to open or query */
 	struct ibv_device **list;
 	int n = 0, port, ret;
 
@@ -314,13 +333,18 @@ int rdma_choose(struct cp_env *env, enum rdma_kind kind, struct rdma_choice *ch)
 			continue;
 		named = true;
 		ctx = ibv_open_device(list[i]);
-		if (!ctx) {
-			cp_why(env, "ibv_open_device(%s): %s", name, strerror(errno));
-			continue;
-		}
-		if (ibv_query_device(ctx, &da)) {
-			cp_why(env, "ibv_query_device(%s): %s", name, strerror(errno));
-			ibv_close_device(ctx);
+		if (!ctx || ibv_query_device(ctx, &da)) {
+			int err = errno;
+
+			/* Present but failing: an error if it may be the device asked for, never absence. */
+			if (want || (kinds_possible(list[i]) & (1u << kind)))
+				snprintf(broken, sizeof(broken), "%s(%s) failed: %s (%s, %s transport): a present "
+					 "device that fails is an error, not an absent one",
+					 ctx ? "ibv_query_device" : "ibv_open_device", name, strerror(err),
+					 list[i]->ibdev_path, list[i]->transport_type == IBV_TRANSPORT_IWARP ?
+					 "iWARP" : "IB/RoCE");
+			if (ctx)
+				ibv_close_device(ctx);
 			continue;
 		}
 		k = kind_of(&da);
@@ -347,6 +371,11 @@ int rdma_choose(struct cp_env *env, enum rdma_kind kind, struct rdma_choice *ch)
 	if (want && !named) {
 		cp_why(env, "no verbs device named %s (see `ibv_devices`)", want);
 		return -ENODEV;
+	}
+	if (ret && broken[0] && !seen) {
+		cp_why(env, "%s", broken);
+		ch->broken = true;
+		return -EIO;
 	}
 	if (!seen && !want)
 		return why_none(env, kind, n);

@@ -9,6 +9,7 @@
 #ifndef COWPIN_RDMA_H
 #define COWPIN_RDMA_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <infiniband/verbs.h>
 
@@ -40,6 +41,8 @@ struct rdma_choice {
 	int gid_index;		/* -1: no GRH (IB LID, or iWARP) */
 	union ibv_gid gid;
 	uint32_t gid_type;	/* IBV_GID_TYPE_* */
+	/* rdma_choose() failed on a device of this kind that is there but fails to open or query. */
+	bool broken;
 };
 
 /* One side of the loopback: everything the data path needs, however it was connected. */
@@ -57,7 +60,11 @@ const char *rdma_kind_name(enum rdma_kind kind);
 /* The syntax of --rdma-port (1..255) and --rdma-gid-index (0..65535): decimal, hex with 0x. */
 int rdma_port_check(const char *value, char *why, size_t whylen);
 int rdma_gid_index_check(const char *value, char *why, size_t whylen);
-/* Pick device/port/GID for kind (honouring the options); -ENODEV + cp_why() = skip. */
+/*
+ * Pick device/port/GID for kind (honouring the options); -ENODEV + cp_why()
+ * = skip; -EIO with ch->broken: a device that may be of the kind is present
+ * but fails to open or query (an error: the probe lets open() report it).
+ */
 int rdma_choose(struct cp_env *env, enum rdma_kind kind, struct rdma_choice *ch);
 /* "::ffff:127.0.0.1"-style text of a GID, into buf (at least 64 bytes). */
 const char *rdma_gid_str(const union ibv_gid *gid, char *buf, size_t size);
