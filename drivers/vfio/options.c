@@ -34,8 +34,15 @@ int vfio_dma_bits_check(const char *value, char *why, size_t whylen)
 {
 	uint64_t bits;
 
-	if (!cp_number(value, 20, 64, &bits))
+	/*
+	 * No leading zero: readback.c's dma_bits() reads the value with
+	 * strtoul(s, 0), to which "040" is octal 32; what passes here must mean
+	 * the same to both.
+	 */
+	if (value && value[0] != '0' && !cp_number(value, 20, 64, &bits))
 		return 0;
-	snprintf(why, whylen, "not a count of bus address bits from 20 to 64 (decimal)");
+	if (value && value[0] == '0' && (value[1] == 'x' || value[1] == 'X') && !cp_number(value, 20, 64, &bits))
+		return 0;
+	snprintf(why, whylen, "not a count of bus address bits from 20 to 64 (decimal, no leading zero; or 0x)");
 	return -EINVAL;
 }

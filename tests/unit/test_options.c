@@ -50,8 +50,9 @@ int main(void)
 	   "numbers: 010 is ten, 0x1F is 31");
 	ok(cp_number("65", 20, 64, &v) == -ERANGE && cp_number("19", 20, 64, &v) == -ERANGE &&
 	   cp_number("40x", 20, 64, &v) == -EINVAL, "numbers outside [min, max] or with a tail rejected");
-	ok(!vfio_dma_bits_check("40", why, sizeof(why)) && vfio_dma_bits_check("forty", why, sizeof(why)) &&
-	   vfio_dma_bits_check("", why, sizeof(why)), "--vfio-dma-bits 40 taken, forty and '' rejected");
+	ok(!vfio_dma_bits_check("40", why, sizeof(why)) && !vfio_dma_bits_check("0x28", why, sizeof(why)) &&
+	   vfio_dma_bits_check("forty", why, sizeof(why)) && vfio_dma_bits_check("", why, sizeof(why)) &&
+	   vfio_dma_bits_check("040", why, sizeof(why)), "--vfio-dma-bits 40, 0x28 taken; forty, '', 040 rejected");
 	ok(!pci_bdf_normalize("FFFF:00:1F.7", bdf) && !strcmp(bdf, "ffff:00:1f.7"),
 	   "DDDD:BB:DD.F taken and lower-cased: %s", bdf);
 	ok(!pci_bdf_normalize("0000:3a:00.0", bdf) && !strcmp(bdf, "0000:3a:00.0"), "0000:3a:00.0 taken");
