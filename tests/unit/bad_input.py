@@ -16,6 +16,8 @@ cases = [
     (["run", "--timeout"], 2, "option"),
     (["--help"], 0, "usage: cowpin"),
     (["list", "--consumer", "io_uring"], 0, "io_uring.memfd.ro-pin-reliable"),
+    (["run", "--run-id", "two words"], 2, "--run-id"),
+    (["memlock", "--run-id", ""], 2, "--run-id"),
 ]
 print("TAP version 13")
 print(f"1..{len(cases) + 1}")
