@@ -5,11 +5,13 @@
     stale_report.py COWPIN
 
 A report directory holding an earlier run's files (the committed real lab
-reports tests/unit/lab-report, lab-built-report) and a lab that then
+reports tests/unit/lab-report with its memlock/, lab-built-report: as
+they are, tests/lab/check.py before run ids took them all, green) and a lab that then
 writes nothing (a guest that never booted), or JSON of another run, or of
 another cowpin binary, must fail tests/lab/check.py --lab and
 tests/lab-built/run.py --lab; JSON carrying the run id they passed and the
-binary's build id must be taken (so the check is not just always failing).
+binary's build id must be taken, the whole check then green (so only the
+run id and build id decide).
 scripts/lab's side: the report directory is emptied of an earlier run's
 files before anything boots (only of the lab's outputs, and only in a lab
 report: any other non-empty directory is refused), and a guest's JSON of
@@ -49,11 +51,12 @@ if mode == "boots nothing":
 	sys.exit(1)
 stamp = {"run": rid if mode != "another run" else %(old)r,
 	 "build": runid.build_id(cowpin) if mode != "another binary" else "00" * 20}
-for src in %(sources)r:
+for src, rel in %(sources)r:
 	with open(src) as f:
 		doc = json.load(f)
 	doc["run_id"], doc["build_id"] = stamp["run"], stamp["build"]
-	with open(os.path.join(report, os.path.basename(src)), "w") as f:
+	os.makedirs(os.path.dirname(os.path.join(report, rel)), exist_ok=True)
+	with open(os.path.join(report, rel), "w") as f:
 		json.dump(doc, f)
 '''
 
@@ -75,6 +78,13 @@ def fake_lab(tmp, mode, sources):
 	return path
 
 
+def sources(data):
+	"""[(path, path in the report)] of every JSON of a committed report."""
+	top = os.path.join(HERE, data)
+	return [(p, os.path.relpath(p, top)) for p in sorted(
+		glob.glob(os.path.join(top, "*.json")) + glob.glob(os.path.join(top, "memlock", "*.json")))]
+
+
 def prefilled(tmp, data):
 	"""A report directory holding an earlier run's files."""
 	rdir = os.path.join(tmp, "report")
@@ -86,7 +96,7 @@ def lab_check(mode):
 	"""tests/lab/check.py --lab FAKE over the committed 6.1/6.12 report."""
 	with tempfile.TemporaryDirectory() as tmp:
 		rdir = prefilled(tmp, "lab-report")
-		lab = fake_lab(tmp, mode, sorted(glob.glob(os.path.join(HERE, "lab-report", "*.json"))))
+		lab = fake_lab(tmp, mode, sources("lab-report"))
 		idf = os.path.join(tmp, "ab.run-id")
 		r = subprocess.run([sys.executable, os.path.join(ROOT, "tests", "lab", "check.py"),
 				    os.path.join(ROOT, "tests", "lab", "expectations"), rdir, "--lab", lab,
@@ -104,7 +114,7 @@ def built_check(mode):
 	"""tests/lab-built/run.py --lab FAKE over the committed build:6.12 report."""
 	with tempfile.TemporaryDirectory() as tmp:
 		rdir = prefilled(tmp, "lab-built-report")
-		lab = fake_lab(tmp, mode, sorted(glob.glob(os.path.join(HERE, "lab-built-report", "*.json"))))
+		lab = fake_lab(tmp, mode, sources("lab-built-report"))
 		return subprocess.run([sys.executable, os.path.join(ROOT, "tests", "lab-built", "run.py"),
 				       os.path.join(ROOT, "tests", "lab-built", "expect"), rdir,
 				       "--lab", lab, "--cowpin", COWPIN],
@@ -122,10 +132,12 @@ def checker_checks():
 		    "tests/lab/check.py --lab (%s): passes a new run id ending in the build id to the lab "
 		    "and writes it to --run-id-file" % mode, "given %s, written %s" % (given, written))
 		if fresh:
-			tap(len(took) == 2, "tests/lab/check.py takes both kernels' JSON of this run",
-			    r.stdout)
+			tap(len(took) == 2 and r.returncode == 0,
+			    "tests/lab/check.py takes both kernels' JSON and memlock documents of this run: "
+			    "the committed report then passes", r.stdout)
 		else:
-			tap(r.returncode != 0 and not took and "not of this run" * (mode != "boots nothing") in r.stdout,
+			tap(r.returncode != 0 and not took and "not of this run" * (mode != "boots nothing") in r.stdout
+			    and "memlock invariants hold in 6.1.json (" not in r.stdout,
 			    "tests/lab/check.py --lab fails when the lab %s and an earlier run's JSON is left "
 			    "(exit %d)" % (mode if mode == "boots nothing" else "writes JSON of " + mode,
 					   r.returncode), r.stdout)
