@@ -154,7 +154,7 @@ def checker_checks():
 def lab_side_checks():
 	with tempfile.TemporaryDirectory() as tmp:
 		rdir = prefilled(tmp, "lab-report")
-		os.makedirs(os.path.join(rdir, "memlock"))
+		os.makedirs(os.path.join(rdir, "memlock"), exist_ok=True)
 		os.makedirs(os.path.join(rdir, "guest-6.1"))
 		for n in ("lab.json", "report.md", "memlock/6.1.json", "guest-6.1/results.json", "notes.txt"):
 			with open(os.path.join(rdir, n), "w") as f:
