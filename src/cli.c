@@ -6,11 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buildid.h"
 #include "cli.h"
 #include "result.h"
 
 enum { OPT_CONSUMER = 1000, OPT_BACKING, OPT_CASE, OPT_FORMAT, OPT_JSON, OPT_TMPDIR, OPT_TIMEOUT,
-       OPT_EXPECT, OPT_EXPECT_FILE, OPT_SIZE, OPT_REPEAT, OPT_HELP, OPT_CONSUMER_OPT };
+       OPT_EXPECT, OPT_EXPECT_FILE, OPT_SIZE, OPT_REPEAT, OPT_HELP, OPT_RUN_ID, OPT_CONSUMER_OPT };
 
 static const struct option core_options[] = {
 	{ "consumer", required_argument, NULL, OPT_CONSUMER },
@@ -25,6 +26,7 @@ static const struct option core_options[] = {
 	{ "size", required_argument, NULL, OPT_SIZE },
 	{ "repeat", required_argument, NULL, OPT_REPEAT },
 	{ "help", no_argument, NULL, OPT_HELP },
+	{ "run-id", required_argument, NULL, OPT_RUN_ID },
 };
 
 #define NCORE (sizeof(core_options) / sizeof(core_options[0]))
@@ -240,6 +242,7 @@ int cp_cli_parse(int argc, char **argv, struct cp_cli *cli, char *err, size_t er
 	cli->run.settings.timeout_s = 300;
 	cli->run.settings.backing.tmpdir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/var/tmp";
 	cli->run.expect = cli->expect;
+	cli->run.run_id = getenv("COWPIN_RUN_ID") && *getenv("COWPIN_RUN_ID") ? getenv("COWPIN_RUN_ID") : NULL;
 	cli->repeat = 5;
 	build_options(opts, copt);
 	if (argc < 2)
@@ -325,6 +328,9 @@ int cp_cli_parse(int argc, char **argv, struct cp_cli *cli, char *err, size_t er
 			cli->repeat = r;
 			break;
 		}
+		case OPT_RUN_ID:
+			cli->run.run_id = optarg;
+			break;
 		case 'h':
 		case OPT_HELP:
 			cli->cmd = CP_CMD_HELP;
@@ -356,6 +362,9 @@ int cp_cli_parse(int argc, char **argv, struct cp_cli *cli, char *err, size_t er
 	}
 	if (!rc && optind < argc)
 		return bad(err, errlen, "unexpected argument '%s' (see cowpin --help)", argv[optind]);
+	if (!rc && cli->run.run_id && !cp_run_id_valid(cli->run.run_id))
+		return bad(err, errlen, "--run-id (or COWPIN_RUN_ID) wants 1 to 200 characters of "
+			   "A-Z a-z 0-9 . _ : + -, got '%s'", cli->run.run_id);
 	return rc ? rc : check_environment(&cli->run.settings, err, errlen);
 }
 
@@ -421,6 +430,8 @@ void cp_cli_usage(FILE *f)
 	      "                      expected: TAP 'not ok ... # TODO WHY'.  Any other kind, a refusal or an\n"
 	      "                      error stays a plain failure; a pass is 'ok ... # TODO' (unexpected pass)\n"
 	      "  --expect-file F     lines 'GLOB=KIND:WHY' as --expect (# comments)\n"
+	      "  --run-id ID         stamp ID into the JSON as \"run_id\" (run and memlock; default\n"
+	      "                      $COWPIN_RUN_ID): a checker then refuses a report of another run\n"
 	      "\n"
 	      "memlock options:\n"
 	      "  --size S            buffer size (repeatable; default 2M 32M 256M)\n"

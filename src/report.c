@@ -3,6 +3,7 @@
 #include <string.h>
 #include <sys/utsname.h>
 
+#include "buildid.h"
 #include "report.h"
 #include "result.h"
 
@@ -95,13 +96,14 @@ void cp_tap_result(FILE *f, int num, struct json_object *res, const char *todo)
 	fflush(f);
 }
 
-struct json_object *cp_report_new(void)
+struct json_object *cp_report_new(const char *run_id)
 {
-	return cp_report_doc("results");
+	return cp_report_doc("results", run_id);
 }
 
-struct json_object *cp_report_doc(const char *key)
+struct json_object *cp_report_doc(const char *key, const char *run_id)
 {
+	const char *build_id = cp_build_id();
 	struct json_object *doc = json_object_new_object();
 	struct utsname u;
 
@@ -110,6 +112,8 @@ struct json_object *cp_report_doc(const char *key)
 	json_object_object_add(doc, "kernel_version", json_object_new_string(u.version));
 	json_object_object_add(doc, "machine", json_object_new_string(u.machine));
 	json_object_object_add(doc, "cowpin", json_object_new_string(COWPIN_VERSION));
+	json_object_object_add(doc, "build_id", build_id ? json_object_new_string(build_id) : NULL);
+	json_object_object_add(doc, "run_id", run_id ? json_object_new_string(run_id) : NULL);
 	json_object_object_add(doc, key, json_object_new_array());
 	return doc;
 }

@@ -84,6 +84,7 @@ int cp_plan_build(const struct cp_run_opts *o, struct cp_plan *p)
 				snprintf(e->name, sizeof(e->name), "%s.%s.%s", ops->name, cp_backing_name(b),
 					 cp_case_name(k));
 				snprintf(e->skip, sizeof(e->skip), "%s", why);
+				e->unavailable = why[0] != '\0';
 				if (!why[0] && k == CP_CASE_DETECTS_STALE && ops->no_kernel_pin)
 					/* Nothing holds the pages: once detached they may be reused by anyone. */
 					snprintf(e->skip, sizeof(e->skip),
@@ -279,9 +280,35 @@ static struct json_object *run_one(const struct cp_settings *s, const struct cp_
 	return res;
 }
 
+/*
+ * "consumers": {NAME: {"available", "pin", "reason"}} of the plan's probes:
+ * what this run could use, so a checker can tell "nothing R/O here" from
+ * "R/O consumers here, but none read anything" (tests/host/run.py).
+ */
+static void add_consumers(struct json_object *doc, const struct cp_plan *p)
+{
+	struct json_object *all = json_object_new_object();
+
+	for (int i = 0; i < p->n; i++) {
+		const struct consumer_ops *ops = p->e[i].t.ops;
+		struct json_object *c;
+
+		if (json_object_object_get_ex(all, ops->name, NULL))
+			continue;
+		c = json_object_new_object();
+		json_object_object_add(c, "available", json_object_new_boolean(!p->e[i].unavailable));
+		json_object_object_add(c, "pin", json_object_new_string(ops->writable_pin ? "writable (reference)"
+											: "read-only"));
+		if (p->e[i].unavailable)
+			json_object_object_add(c, "reason", json_object_new_string(p->e[i].skip));
+		json_object_object_add(all, ops->name, c);
+	}
+	json_object_object_add(doc, "consumers", all);
+}
+
 int cp_run(const struct cp_run_opts *o)
 {
-	struct json_object *doc = cp_report_new();
+	struct json_object *doc = cp_report_new(o->run_id);
 	struct sigaction sa = { .sa_handler = on_signal };
 	FILE *tap = o->json ? NULL : stdout;
 	struct cp_settings settings = o->settings;
@@ -292,6 +319,7 @@ int cp_run(const struct cp_run_opts *o)
 	settings.notice = tap ? tap : stderr;
 	if (cp_plan_build(o, &plan))
 		return 1;
+	add_consumers(doc, &plan);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);	/* terminal gone: stop as for SIGINT */

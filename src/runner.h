@@ -29,12 +29,14 @@ struct cp_run_opts {
 	int nexpect;
 	bool json;			/* stdout: one JSON document instead of TAP */
 	const char *json_file;		/* also write the JSON document here */
+	const char *run_id;		/* --run-id / COWPIN_RUN_ID: stamped into the JSON */
 };
 
 struct cp_plan_entry {
 	struct cp_test t;
 	char name[128];
 	char skip[512];			/* non-empty: skipped without running, why */
+	bool unavailable;		/* the consumer's probe failed (skip says why) */
 };
 
 struct cp_plan {

@@ -33,9 +33,11 @@ def nvme(guest, urls):
 			 "image_arg": " ".join(vm.nvme_options("{nvme}"))}}
 
 
-def job(label, guest, urls, kvm):
+def job(label, guest, urls, kvm, run_id=None):
 	"""The job as a dict.  urls: {"kernel", "ramdisk", "scratch"[, "nvme"]} -> URL;
-	kvm: the worker has a usable /dev/kvm (else context no_kvm)."""
+	kvm: the worker has a usable /dev/kvm (else context no_kvm); run_id: the
+	test definition's COWPIN_RUN_ID parameter, stamped into cowpin's JSON."""
+	params = {"parameters": {"COWPIN_RUN_ID": run_id}} if run_id else {}
 	with open(DEFINITION) as f:
 		definition = yaml.safe_load(f)
 	context = {"arch": "amd64", "memory": vm.mem_bytes(guest.mem) >> 20,
@@ -53,7 +55,7 @@ def job(label, guest, urls, kvm):
 			     "action": {"minutes": TIMEOUTS["test"]},
 			     "connection": {"minutes": 2}},
 		"context": context,
-		"metadata": {"cowpin.kernel": label},
+		"metadata": {"cowpin.kernel": label, **({"cowpin.run_id": run_id} if run_id else {})},
 		"actions": [
 			{"deploy": {
 				"timeout": {"minutes": TIMEOUTS["deploy"]},
@@ -80,7 +82,7 @@ def job(label, guest, urls, kvm):
 				"timeout": {"minutes": TIMEOUTS["test"]},
 				"definitions": [{"from": "inline", "name": "cowpin",
 						 "path": "inline/cowpin.yaml",
-						 "repository": definition}]}},
+						 "repository": definition, **params}]}},
 		],
 	}
 

@@ -19,7 +19,7 @@ import tempfile
 import time
 
 from . import (cli, hostdeps, kernels, kmod, lava_job, lava_log, lava_ramdisk,
-	       note2, selftest, suite, util, vm)
+	       note2, reportdir, runid, selftest, suite, util, vm)
 
 def templates():
 	"""Directory with Debian lava-server's device-type templates
@@ -120,8 +120,10 @@ def lava_run(jdir, job_id, timeout):
 	return rc, log
 
 
-def collect(run, log, cow):
-	"""Fill run (json, lava cases, error) from a finished job's log."""
+def collect(run, log, cow, run_id=None, build_id=None):
+	"""Fill run (json, lava cases, error) from a finished job's log; with
+	run_id, a results.json (or memlock, Note 2 document) of another run, or
+	of another cowpin than build_id, is an error and not used."""
 	with open(log, errors="replace") as f:
 		cases, files, job = lava_log.parse(f.read())
 	run["lava"] = {"log": log, "cases": len(cases), "job_result": job,
@@ -141,6 +143,14 @@ def collect(run, log, cow):
 		doc = json.loads(files["results.json"])
 	except (KeyError, TypeError, ValueError) as e:
 		return "no cowpin results.json in the LAVA log %s (%s: %s)" % (log, type(e).__name__, e)
+	if run_id is not None:
+		for n in ("results.json", "memlock.json", "note2.json"):
+			try:
+				why = runid.stale(json.loads(files[n]), run_id, build_id) if files.get(n) else None
+			except ValueError as e:
+				why = str(e)
+			if why:	# (run["json"] stays None: save() copies nothing)
+				return "%s in the LAVA log %s is not of this run: %s" % (n, log, why)
 	if cow or "selftest.rc" in files:	# (a farm's log: the source is in its KTAP)
 		selftest.attach(doc, fdir, selftest.source(cow) if cow else "cow.c",
 				run["t"].get("selftest_s"))
@@ -163,7 +173,7 @@ def run_kernel(k, a, cowpin, idx):
 	       "gup_kmod": k.gup_kmod, "rc": None, "error": None, "json": None, "attempts": 1}
 	guest = vm.Guest(k, mem=a.mem, smp=a.smp, edu=True, append=a.append)
 	kvm = vm.kvm_usable() if a.accel is None else a.accel.startswith("kvm")
-	doc = lava_job.job(label, guest, artifacts(k, a, cowpin, jdir), kvm)
+	doc = lava_job.job(label, guest, artifacts(k, a, cowpin, jdir), kvm, a.run_id)
 	with open(os.path.join(jdir, "job.yaml"), "w") as f:
 		f.write(lava_job.dump(doc))
 	util.say("%s: job %s" % (label, os.path.join(jdir, "job.yaml")))
@@ -174,12 +184,6 @@ def run_kernel(k, a, cowpin, idx):
 	with open(os.path.join(jdir, "dispatcher.yaml"), "w") as f:
 		f.write(lava_job.DISPATCHER)
 	shutil.rmtree(os.path.join(jdir, "output"), ignore_errors=True)
-	# A report directory is reused (the lava suite's): no earlier run's
-	# files may stand in for this one's if it fails.
-	for old in (label + ".json", "lava-cases-%s.json" % label, "memlock/%s.json" % label,
-		    "note2/%s.json" % label, "lab.json"):
-		if os.path.exists(os.path.join(a.report, old)):
-			os.unlink(os.path.join(a.report, old))
 	# Distinct ids: lava-run's scratch is /var/lib/lava/dispatcher/tmp/ID.
 	job_id = "%d%02d" % (os.getpid(), idx)
 	util.say("%s: lava-run --job-id %s (log %s)" % (label, job_id, os.path.join(jdir, "lava-run.log")))
@@ -187,7 +191,7 @@ def run_kernel(k, a, cowpin, idx):
 	rc, log = lava_run(jdir, job_id, lava_job.TIMEOUTS["job"] * 60 + 120)
 	run["t"]["wall"] = time.monotonic() - t0
 	run["lava_run_rc"] = rc
-	err = collect(run, log, a.cow)
+	err = collect(run, log, a.cow, a.run_id, a.build_id)
 	if rc != 0:
 		err = "lava-run %s (log %s)%s" % ("timed out or interrupted" if rc is None else "exit %d" % rc,
 						 log, "; " + err if err else "")
@@ -228,7 +232,10 @@ def main(argv):
 		"with lava-run, and print the same A/B table as scripts/lab."))
 	cli.add_vm_args(p, "2G", "")
 	p.add_argument("--cowpin", help="cowpin binary (default: build it in build/)")
-	p.add_argument("--report", help="report dir (default build/lava-report-<time>)")
+	p.add_argument("--report", help="report dir (default build/lava-report-<time>); an "
+		       "earlier lab report there is removed first, any other non-empty "
+		       "directory is refused")
+	suite.add_run_id_arg(p)
 	p.add_argument("--url", help="base URL where the artifacts will be served "
 		       "(http(s)://...): they are copied to REPORT/artifacts and the "
 		       "jobs name BASE/FILE (default: file:// URLs of this machine)")
@@ -255,7 +262,8 @@ def main(argv):
 	started = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
 	a.report = os.path.abspath(a.report or os.path.join(
 		suite.REPO, "build", "lava-report-" + time.strftime("%Y%m%d-%H%M%S")))
-	os.makedirs(a.report, exist_ok=True)
+	suite.set_run_id(a, cowpin)	# (the job passes it to the DUT: cowpin.yaml's params)
+	reportdir.prepare(a.report, a.run_id)
 	a.templates = None if a.no_run else templates()
 	gup = not a.consumer or any(c.startswith("gup-test") for c in a.consumer)
 	a.note2 = note2.OPTS if a.memlock is not None and (
@@ -276,7 +284,7 @@ def main(argv):
 		print("jobs: %s" % " ".join(os.path.join(a.report, "lava", k.label, "job.yaml")
 					    for k in ks))
 		return 0
-	suite.publish(runs, a.report, started)
+	suite.publish(runs, a.report, started, a.run_id)
 	for r in runs:
 		print("LAVA %s: %s" % (r["label"], "error: " + r["error"] if r["error"] else
 				      "%d cases (%d measurements), %.0f s" % (
@@ -285,10 +293,14 @@ def main(argv):
 
 
 def from_logs(a):
-	"""The A/B table and report directory from LAVA logs (a farm's jobs)."""
+	"""The A/B table and report directory from LAVA logs (a farm's jobs);
+	with --run-id, documents of another run are errors."""
 	started = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
 	a.report = os.path.abspath(a.report or os.path.join(
 		suite.REPO, "build", "lava-report-" + time.strftime("%Y%m%d-%H%M%S")))
+	if a.run_id is not None and not runid.valid(a.run_id):
+		raise util.LabError("--run-id %r: want 1-200 of A-Z a-z 0-9 . _ : + -" % a.run_id)
+	reportdir.prepare(a.report, a.run_id or "none (from LAVA logs: their documents carry their own)")
 	runs = []
 	for spec in a.log:
 		label, sep, path = spec.partition("=")
@@ -300,9 +312,9 @@ def from_logs(a):
 		shutil.copy(path, log)
 		run = {"label": label, "origin": "LAVA job log %s" % os.path.abspath(path),
 		       "kver": "?", "t": {}, "rc": None, "json": None, "attempts": 1}
-		run["error"] = collect(run, log, None)
+		run["error"] = collect(run, log, None, a.run_id)
 		run["kver"] = (run["json"] or {}).get("kernel", "?")
 		save(run, a.report, jdir)
 		runs.append(run)
-	suite.publish(runs, a.report, started)
+	suite.publish(runs, a.report, started, a.run_id)
 	return 1 if any(r["error"] for r in runs) else 0

@@ -13,8 +13,8 @@ import subprocess
 import sys
 import time
 
-from . import (cli, hostdeps, kernels, kmod, lava_ramdisk, note2, report, selftest,
-	       util, vm)
+from . import (cli, hostdeps, kernels, kmod, lava_ramdisk, note2, report, reportdir,
+	       runid, selftest, util, vm)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -142,6 +142,8 @@ def run_kernel(k, a, cowpin, rdir):
 		job += "export COWPIN_GUP_TEST_NO_KO=%s\n" % shlex.quote(k.gup_no_ko)
 	if a.trace_setup:
 		job += "export LAB_XTRACE=1\n"
+	# cowpin stamps it into every JSON document it writes (run, memlock, Note 2).
+	job += "export COWPIN_RUN_ID=%s\n" % shlex.quote(a.run_id)
 	if a.cow and not k.noiommu and not ramdisk:	# (a @noiommu boot has no gup_test set-up)
 		job += "export LAB_SELFTEST=%s LAB_SELFTEST_TIMEOUT=%d\n" % (
 			shlex.quote(a.cow), selftest.TIMEOUT_S)
@@ -177,8 +179,8 @@ def run_kernel(k, a, cowpin, rdir):
 	       "attempts": res.attempts, "accel": res.accel}
 	jf = os.path.join(share, "results.json")
 	if res.error is None and os.path.exists(jf):
-		with open(jf) as f:
-			run["json"] = json.load(f)
+		run["json"], run["error"] = read_doc(jf, a)
+	if run["json"] is not None:
 		if a.cow and not k.noiommu:
 			selftest.attach(run["json"], share, selftest.source(a.cow),
 					t.get("selftest_s"))
@@ -187,16 +189,16 @@ def run_kernel(k, a, cowpin, rdir):
 		with open(os.path.join(rdir, label + ".json"), "w") as f:
 			json.dump(run["json"], f, indent=1)
 		mf = os.path.join(share, "memlock.json")
-		if os.path.exists(mf):
+		if os.path.exists(mf) and not check_doc(mf, a, run):
 			os.makedirs(os.path.join(rdir, "memlock"), exist_ok=True)
 			run["memlock"] = os.path.join(rdir, "memlock", label + ".json")
 			shutil.copy(mf, run["memlock"])
 		nf = os.path.join(share, "note2.json")
-		if os.path.exists(nf):	# not in memlock/: check.py wants one memlock doc per kernel
+		if os.path.exists(nf) and not check_doc(nf, a, run):	# not in memlock/: check.py wants one memlock doc per kernel
 			os.makedirs(os.path.join(rdir, "note2"), exist_ok=True)
 			run["note2"] = os.path.join(rdir, "note2", label + ".json")
 			shutil.copy(nf, run["note2"])
-	elif res.error is None:
+	elif res.error is None and run["error"] is None:
 		run["error"] = "cowpin wrote no JSON (exit %s); last console lines:\n%s" % (
 			res.rc, vm.Guest.console_tail(share))
 	if run["error"]:
@@ -205,6 +207,26 @@ def run_kernel(k, a, cowpin, rdir):
 		util.say("%s: done in %.1fs (%s)" % (k.label, res.wall_s,
 						    report.summary(run)))
 	return run
+
+
+def read_doc(path, a):
+	"""(document, None), or (None, why) when the guest's JSON at path is not
+	of this run (another run id, none, or another cowpin's build id)."""
+	try:
+		with open(path) as f:
+			doc = json.load(f)
+	except ValueError as e:
+		return None, "%s is no JSON document: %s" % (os.path.basename(path), e)
+	why = runid.stale(doc, a.run_id, a.build_id)
+	return (None, "%s is not of this run: %s" % (os.path.basename(path), why)) if why else (doc, None)
+
+
+def check_doc(path, a, run):
+	"""A memlock or Note 2 document of another run is an error of this one."""
+	doc, why = read_doc(path, a)
+	if why:
+		run["error"] = "; ".join(e for e in (run["error"], why) if e)
+	return why
 
 
 def plot_memlock(runs, rdir):
@@ -237,7 +259,10 @@ def main(argv):
 		"columns: build:6.12 and build:6.12@noiommu (siw, iommufd, "
 		"noiommu, gup_test); the first build takes ~8 min on 2 idle cores"))
 	p.add_argument("--cowpin", help="cowpin binary (default: build it in build/)")
-	p.add_argument("--report", help="report dir (default build/lab-report-<time>)")
+	p.add_argument("--report", help="report dir (default build/lab-report-<time>); an "
+		       "earlier lab report there is removed first, any other non-empty "
+		       "directory is refused")
+	add_run_id_arg(p)
 	p.add_argument("-v", "--verbose", action="store_true",
 		       help="show the guest's whole output (TAP diagnostics)")
 	p.add_argument("--memlock", nargs="?", const=MEMLOCK, default=MEMLOCK, metavar="OPTS",
@@ -273,7 +298,8 @@ def main(argv):
 	started = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
 	rdir = os.path.abspath(a.report or os.path.join(
 		REPO, "build", "lab-report-" + time.strftime("%Y%m%d-%H%M%S")))
-	os.makedirs(rdir, exist_ok=True)
+	set_run_id(a, cowpin)
+	reportdir.prepare(rdir, a.run_id)
 	specs = a.kernels or [[k, None] for k in cli.DEFAULT_KERNELS]
 	if a.built:
 		specs = specs + [[k, None] for k in cli.BUILT_KERNELS if [k, None] not in specs]
@@ -315,11 +341,28 @@ def main(argv):
 		futs = [k if isinstance(k, dict) else
 			pool.submit(run_kernel, k, a, cowpin, rdir) for k in ks]
 		runs = [f if isinstance(f, dict) else f.result() for f in futs]
-	publish(runs, rdir, started)
+	publish(runs, rdir, started, a.run_id)
 	return 1 if a.cow_error or any(r["error"] for r in runs) else 0
 
 
-def publish(runs, rdir, started):
+def add_run_id_arg(p):
+	p.add_argument("--run-id", metavar="ID", help=(
+		"the run id stamped into every JSON document of the run (cowpin "
+		"--run-id); a document with another is an error (default: UTC time, "
+		"the checkout's git tree hash and cowpin's ELF build id)"))
+
+
+def set_run_id(a, cowpin):
+	"""a.run_id (given or made) and a.build_id, the binary's, that every guest's JSON must carry."""
+	a.build_id = runid.build_id(cowpin)
+	if a.run_id is None:
+		a.run_id = runid.make(cowpin, REPO)
+	elif not runid.valid(a.run_id):
+		raise util.LabError("--run-id %r: want 1-200 of A-Z a-z 0-9 . _ : + -" % a.run_id)
+	util.say("run id %s" % a.run_id)
+
+
+def publish(runs, rdir, started, run_id=None):
 	"""report.md, lab.json and the A/B table on stdout (also scripts/lava-job's)."""
 	memlock = plot_memlock(runs, rdir)
 	total = util.elapsed()
@@ -328,7 +371,7 @@ def publish(runs, rdir, started):
 	with open(os.path.join(rdir, "report.md"), "w") as f:
 		f.write(md)
 	with open(os.path.join(rdir, "lab.json"), "w") as f:	# timings, for tools
-		json.dump({"started": started, "total_s": total, "kernels": [
+		json.dump({"started": started, "run_id": run_id, "total_s": total, "kernels": [
 			{k: r.get(k) for k in ("label", "origin", "kver", "t", "rc",
 					       "error", "attempts", "accel", "gup_kmod")} for r in runs]}, f, indent=1)
 	print()

@@ -19,6 +19,15 @@ lava_path=$PATH
 . $D/prologue.sh	# PATH, HOME, the ext4 scratch disk on /var/tmp
 export PATH="$PATH:$lava_path"	# and the test shell's helpers
 echo "cowpin-suite: /var/tmp on $(grep ' /var/tmp ' /proc/mounts || echo 'the ramdisk (no scratch disk!)')"
+# The job's run id (cowpin.yaml's COWPIN_RUN_ID parameter): cowpin stamps it
+# into every JSON document, scripts/lava-job refuses documents without it.
+if [ -n "${COWPIN_RUN_ID:-}" ]; then
+	export COWPIN_RUN_ID
+	echo "cowpin-suite: run id $COWPIN_RUN_ID"
+else
+	unset COWPIN_RUN_ID
+	echo "cowpin-suite: no run id (COWPIN_RUN_ID) in the job"
+fi
 export LAB_DIR=/tmp/cowpin-lab
 rm -rf "$LAB_DIR"
 mkdir -p "$LAB_DIR"

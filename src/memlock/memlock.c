@@ -379,7 +379,7 @@ int cp_memlock(const struct cp_cli *cli)
 	if (rc)
 		return rc;
 	m.page_kb = sysconf(_SC_PAGESIZE) / 1024;
-	m.doc = cp_ml_doc_new();
+	m.doc = cp_ml_doc_new(cli->run.run_id);
 	describe(&m);
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);

@@ -24,9 +24,9 @@ double cp_ml_median(double *v, int n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-struct json_object *cp_ml_doc_new(void)
+struct json_object *cp_ml_doc_new(const char *run_id)
 {
-	return cp_report_doc("memlock");
+	return cp_report_doc("memlock", run_id);
 }
 
 struct json_object *cp_ml_entry_new(const char *consumer, const char *backing, size_t size)

@@ -22,7 +22,7 @@
 
 double cp_ml_median(double *v, int n);	/* sorts v; 0 when n == 0 */
 
-struct json_object *cp_ml_doc_new(void);
+struct json_object *cp_ml_doc_new(const char *run_id);	/* run_id may be NULL */
 struct json_object *cp_ml_entry_new(const char *consumer, const char *backing, size_t size);
 void cp_ml_entry_add(struct json_object *doc, struct json_object *entry);	/* takes entry */
 void cp_ml_entry_status(struct json_object *e, const char *status, int err, const char *fmt, ...)

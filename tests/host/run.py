@@ -10,7 +10,9 @@ without root cowpin alone).  A test is `ok` when its verdict is the one the
 running kernel should give: on 6.1, io_uring's EOPNOTSUPP on an ext4 tmpfile
 or rdma's EFAULT on a read-only shared file is the right answer, not a
 failure; from 6.2 on they must pass.  --json F judges a saved document
-instead of running cowpin (to show a wrong verdict fails).
+instead of running cowpin (to show a wrong verdict fails).  The last line
+says what was tested (ro_reads.py): a read-only pin read back by a device,
+or a SKIP naming why this host has no read-only consumer.
 """
 import json
 import os
@@ -18,6 +20,7 @@ import subprocess
 import sys
 
 import expect
+import ro_reads
 
 cowpin, with_devices = sys.argv[1], sys.argv[2]
 saved = sys.argv[sys.argv.index("--json") + 1] if "--json" in sys.argv else None
@@ -60,10 +63,12 @@ for r in results:
 	tap(ok, what, "" if ok else "%s; cowpin: %s" % (why, r.get("reason", "")))
 if rc is not None:
 	tap(expect.exit_ok(rc, results), "cowpin's exit status %d follows its verdicts" % rc)
+tap(*ro_reads.check(doc))
 
 print("TAP version 13")
 print("1..%d" % len(lines))
 for i, (ok, what, diag) in enumerate(lines, 1):
-	print("%s %d %s" % ("ok" if ok else "not ok", i, what))
-	if diag:
-		print("# " + diag)
+	print("%s %d - %s" % ("ok" if ok else "not ok", i, what))
+	for d in [diag] if isinstance(diag, str) else diag:
+		if d:
+			print("# " + d)

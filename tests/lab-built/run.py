@@ -4,10 +4,14 @@
 run scripts/lab on it, and hold its results to tests/lab-built/expect.
 
 usage: run.py EXPECT REPORT_DIR --build-kernel SCRIPT --lab SCRIPT [--cowpin BIN]
-       run.py EXPECT REPORT_DIR            (check an existing report only)
+       run.py EXPECT REPORT_DIR [--run-id ID] [--cowpin BIN]  (an existing report only)
 
 TAP on stdout: the kernel build, the lab run, then one line per assertion
-(check.py).  The lab's own output goes to stderr (meson's log).
+(check.py).  The lab's own output goes to stderr (meson's log).  With
+--lab the run gets a new run id (lablib/runid.py); only JSON of that run
+(and of the cowpin BIN, by its ELF build id) is judged, any other in the
+report directory fails the results line.  Without --lab: of run --run-id,
+default the one the report's lab.json names.
 """
 import argparse
 import glob
@@ -22,6 +26,7 @@ sys.path.insert(0, HERE)
 sys.dont_write_bytecode = True
 import check  # noqa: E402
 sys.path.insert(0, os.path.join(HERE, "..", "..", "scripts"))
+from lablib import runid  # noqa: E402
 from lablib.kernels import run_build_kernel  # noqa: E402
 from lablib.util import LabError  # noqa: E402
 
@@ -55,12 +60,12 @@ def build(tap, tool):
 	return True
 
 
-def run_lab(tap, lab, report, cowpin, consumers):
+def run_lab(tap, lab, report, cowpin, consumers, rid):
 	# Two boots: the vIOMMU one for everything, and one without it for
 	# vfio-noiommu (scripts/lab runs only that consumer there).
 	left = int(TOTAL_BOUND - (time.monotonic() - START))
 	cmd = [lab, "--kernel", "build:" + SERIES, "--kernel", "build:%s@noiommu" % SERIES,
-	       "--report", report, "--timeout", str(max(60, min(1800, left)))]
+	       "--report", report, "--timeout", str(max(60, min(1800, left))), "--run-id", rid]
 	# No --hugetlb-1g: pinning a private 1 GiB hugetlb page copies all of it,
 	# 2-4 minutes per test under TCG; that backing is covered by
 	# `scripts/lab --hugetlb-1g`, outside CI's time budget.
@@ -74,14 +79,39 @@ def run_lab(tap, lab, report, cowpin, consumers):
 		 ["%s exited %d; report: %s/report.md" % (" ".join(cmd), rc, report)])
 
 
-def load(report):
-	"""Every result of the built kernel's runs (one JSON per boot mode:
-	build_6.12.json, build_6.12_noiommu.json)."""
-	results, files = [], sorted(glob.glob(os.path.join(report, LABEL + "*.json")))
+def this_run(a):
+	"""The run id the report must carry: new with --lab, else --run-id or
+	the report's lab.json's."""
+	if a.lab:
+		return runid.make(a.cowpin or "", os.path.join(HERE, "..", ".."))
+	if a.run_id:
+		return a.run_id
+	try:
+		with open(os.path.join(a.report, "lab.json")) as f:
+			return json.load(f).get("run_id")
+	except (OSError, ValueError, AttributeError):
+		return None
+
+
+def load(report, rid, build):
+	"""Every result of the built kernel's runs of run rid (one JSON per boot
+	mode: build_6.12.json, build_6.12_noiommu.json), and why any other
+	document there is not of this run."""
+	results, stale = [], []
+	files = sorted(glob.glob(os.path.join(report, LABEL + "*.json")))
 	for path in files:
-		with open(path) as f:
-			results += list(check.results_in(json.load(f)))
-	return files, results
+		try:
+			with open(path) as f:
+				doc = json.load(f)
+		except (OSError, ValueError) as e:
+			doc, why = None, str(e)
+		else:
+			why = runid.stale(doc, rid, build) if rid else "no run id to check it against (--run-id)"
+		if why:
+			stale.append("%s is not of this run: %s" % (os.path.basename(path), why))
+		else:
+			results += list(check.results_in(doc))
+	return files, results, stale
 
 
 def main():
@@ -91,7 +121,9 @@ def main():
 	p.add_argument("--build-kernel")
 	p.add_argument("--lab")
 	p.add_argument("--cowpin")
+	p.add_argument("--run-id")
 	a = p.parse_args()
+	rid, build = this_run(a), runid.build_id(a.cowpin) if a.cowpin else None
 	sets, rules = check.parse_expect(a.expect)
 	tap = check.Tap(1)
 	if a.build_kernel and not build(tap, a.build_kernel):
@@ -104,10 +136,10 @@ def main():
 		consumers = sorted({r[0] for kind, r, _ in rules if kind == "assert"
 				    and not set(r[0]) & set("*?[")
 				    and not r[0].startswith("vfio-noiommu")})
-		run_lab(tap, a.lab, os.path.abspath(a.report), a.cowpin, consumers)
-	files, results = load(a.report)
-	tap.line(bool(results), "results of the built kernel: %d in %s" % (
-		len(results), ", ".join(os.path.basename(f) for f in files) or "no %s*.json" % LABEL))
+		run_lab(tap, a.lab, os.path.abspath(a.report), a.cowpin, consumers, rid)
+	files, results, stale = load(a.report, rid, build)
+	tap.line(bool(results) and not stale, "results of the built kernel: %d in %s (run %s)" % (
+		len(results), ", ".join(os.path.basename(f) for f in files) or "no %s*.json" % LABEL, rid), stale)
 	check.check_all(tap, sets, rules, results)
 	print("1..%d" % tap.n)
 	return 1 if tap.failed else 0

@@ -6,9 +6,15 @@ stdout: one line per kernel run, per rule (with the results that break it,
 or "matched no result"), per kernel for the results no rule covers
 ("unexpected test"), and for memlock.
 
-usage: check.py EXPECTATIONS REPORT_DIR [--lab SCRIPT --cowpin BIN]
-With --lab, runs `SCRIPT --cowpin BIN --report REPORT_DIR` first (its
-output goes to stderr); without, checks an existing report directory.
+usage: check.py EXPECTATIONS REPORT_DIR [--lab SCRIPT --cowpin BIN [--run-id-file F]]
+       check.py EXPECTATIONS REPORT_DIR [--run-id ID] [--cowpin BIN]
+With --lab, makes a new run id (lablib/runid.py; written to --run-id-file
+for tests/lava/compare.py) and runs `SCRIPT --cowpin BIN --report
+REPORT_DIR --run-id ID` first (its output goes to stderr); without, checks
+an existing report directory, of run --run-id (default: the one its
+lab.json names).  A kernel JSON or memlock document with another run id or
+none, or written by another cowpin than BIN (its ELF build id), counts as
+absent: only the results of this run are judged.
 """
 import argparse
 import json
@@ -24,7 +30,7 @@ sys.dont_write_bytecode = True
 from rules import judge, parse, shown, wrong  # noqa: E402,F401
 import selftest_check  # noqa: E402
 sys.path.insert(0, os.path.join(HERE, "..", "..", "scripts"))
-from lablib import report  # noqa: E402
+from lablib import report, runid  # noqa: E402
 
 
 def check(rule, found, tap):
@@ -52,13 +58,47 @@ def selftest_rules(path):
 	return out
 
 
+def this_run(a):
+	"""(run id, build id or None) the report's documents must carry; with
+	--lab the id is new, passed to the lab and written to --run-id-file."""
+	build = runid.build_id(a.cowpin) if a.cowpin else None
+	if a.lab:
+		rid = runid.make(a.cowpin or "", os.path.join(HERE, "..", ".."))
+		if a.run_id_file:
+			with open(a.run_id_file, "w") as f:
+				f.write(rid + "\n")
+		return rid, build
+	if a.run_id:
+		return a.run_id, build
+	try:
+		with open(os.path.join(a.report, "lab.json")) as f:
+			return json.load(f).get("run_id"), build
+	except (OSError, ValueError, AttributeError):
+		return None, build
+
+
+def load_doc(path, rid, build):
+	"""(document, None) if the JSON at path is of run rid (and binary build),
+	else (None, why)."""
+	try:
+		with open(path) as f:
+			doc = json.load(f)
+	except (OSError, ValueError) as e:
+		return None, str(e)
+	why = runid.stale(doc, rid, build) if rid else "no run id to check it against (--run-id)"
+	return (None, "%s is not of this run: %s" % (path, why)) if why else (doc, None)
+
+
 def main():
 	p = argparse.ArgumentParser()
 	p.add_argument("expectations")
 	p.add_argument("report")
 	p.add_argument("--lab")
 	p.add_argument("--cowpin")
+	p.add_argument("--run-id")
+	p.add_argument("--run-id-file")
 	a = p.parse_args()
+	rid, build = this_run(a)
 	rules = parse(a.expectations)
 	selftests = selftest_rules(os.path.join(os.path.dirname(a.expectations), "selftest"))
 	kernels = []
@@ -84,8 +124,10 @@ def main():
 			cmd += ["--kernel", k]
 		if a.cowpin:
 			cmd += ["--cowpin", a.cowpin]
+		cmd += ["--run-id", rid]
 		rc = subprocess.run(cmd, stdout=sys.stderr).returncode
 		print("# scripts/lab exit %d; report %s/report.md" % (rc, a.report))
+	print("# run id %s, cowpin build id %s" % (rid, build or "not checked (no --cowpin)"))
 	mdir = os.path.join(a.report, "memlock")
 	mdocs = sorted(os.path.join(mdir, f) for f in os.listdir(mdir)
 		       if f.endswith(".json")) if os.path.isdir(mdir) else []
@@ -95,12 +137,14 @@ def main():
 	for k in kernels:
 		path = os.path.join(a.report, k + ".json")
 		try:
-			with open(path) as f:
-				full[k] = json.load(f)
+			full[k], why = load_doc(path, rid, build)
+			if why:
+				raise ValueError(why)
 			docs[k] = full[k]["results"]
 			tap(True, "%s: lab produced %s (%d results)" % (k, path, len(docs[k])))
 		except (OSError, ValueError, KeyError, TypeError) as e:
 			docs[k] = None
+			full.pop(k, None)
 			tap(False, "%s: lab produced no JSON: %s" % (k, e))
 	found = {k: judge([r for r in rules if r.kernel == k], docs[k])
 		 for k in kernels if docs[k] is not None}
@@ -134,6 +178,10 @@ def main():
 	# cowpin memlock in the guests: its invariants, not its numbers (tests/host/memlock.py).
 	tap(len(mdocs) == len(kernels), "memlock: one document per kernel (%d)" % len(mdocs))
 	for path in mdocs:
+		_, why = load_doc(path, rid, build)
+		if why:
+			tap(False, "memlock invariants hold in %s" % os.path.basename(path), [why])
+			continue
 		out = subprocess.run([sys.executable, os.path.join(HERE, "..", "host", "memlock.py"),
 				      "--check", path], capture_output=True, text=True).stdout
 		bad = [l for l in out.splitlines() if l.startswith("not ok")]

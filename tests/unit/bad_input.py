@@ -34,6 +34,8 @@ cases = [
     # A timeout under a stale expectation is a plain failure (exit 1, not ok without TODO).
     (["run", "--consumer", "io_uring", "--backing", "anon", "--case", "ro-pin-snapshot",
       "--timeout", "0.0001", "--expect", "io_uring.*=stale:x"], 1, "it failed with timeout: a plain failure"),
+    (["run", "--run-id", "two words"], 2, "--run-id"),
+    (["memlock", "--run-id", ""], 2, "--run-id"),
 ]
 # The same through the environment: (args, env, exit code, needle).
 env_cases = [

@@ -8,7 +8,9 @@ with the files between COWPIN-FILE markers).  Read back it must give the
 same JSON and agree with it (lablib/lava_log.check), and agree with the
 native report (tests/lava/compare.py); each mutation (a result flipped,
 missing, twice, a case of no test, a damaged file, a verdict changed, a
-stale native report, a LAVA error) must be caught.  The generated job
+native report of another kernel, of another run or of none, of another
+cowpin binary, a LAVA document of another run, a LAVA error) must be caught.
+The job passes its run id to the DUT (the definition's COWPIN_RUN_ID).  The generated job
 holds no path of this machine but its artifact URLs, its QEMU options are
 the native lab's, and `lava-run --validate` accepts it and rejects a
 mutated one (SKIP without lava-dispatcher: scripts/test-all installs it).
@@ -33,6 +35,8 @@ import compare  # noqa: E402
 
 N = [0]
 FAILED = [0]
+RUN_ID = "20261202T151134.123456Z-7ree-bu11d"	# the run the fixtures are stamped with
+OTHER_ID = "20261125T090000.000000Z-7ree-bu11d"	# last week's
 LAVA_TMP = "/var/lib/lava/dispatcher/tmp"
 
 
@@ -63,7 +67,7 @@ def make_log(cases, files, damage=False):
 	them (damage: each file's last base64 line lost)."""
 	lines = [entry("results", {"case": "validate", "definition": "lava", "result": "pass"})]
 	lines += [entry("results", c) for c in cases]
-	for name, body in files.items():
+	for name, body in files.items():	# (as run-in-dut.sh prints them)
 		lines.append(entry("target", "COWPIN-FILE-BEGIN " + name))
 		b64 = base64.encodebytes(gzip.compress(body)).decode()
 		lines += [entry("target", l) for l in b64.split()[:-1 if damage else None]]
@@ -109,33 +113,51 @@ def log_checks(label, doc):
 			with open(log, "w") as f:
 				f.write(t)
 			run = {"t": {}}
-			err = lava_run.collect(run, log, None)
+			err = lava_run.collect(run, log, None, RUN_ID)
 			tap((err is None) == (name == "intact"), "%s: lava-job on a log %s: %s" % (
 				label, name, err or "no error"), err)
+		# The DUT's JSON of another run (or none) is an error of this one, never its result.
+		for what, rid in (("of another run", OTHER_ID), ("without a run id", None)):
+			log = os.path.join(tmp, "lava-run.log")
+			with open(log, "w") as f:
+				f.write(make_log(cases, dict(files, **{"results.json": json.dumps(
+					dict(doc, run_id=rid)).encode()})))
+			run = {"t": {}}
+			err = lava_run.collect(run, log, None, RUN_ID)
+			tap(err is not None and run.get("json") is None,
+			    "%s: lava-job refuses a results.json %s" % (label, what), err)
 
 
 def compare_checks(label, doc):
-	tap(compare.differences(doc, copy.deepcopy(doc)) == [], "%s: a run equals itself" % label)
+	tap(compare.differences(doc, copy.deepcopy(doc), RUN_ID) == [], "%s: a run equals itself" % label)
 	i = next(i for i, r in enumerate(doc["results"]) if r["verdict"] == "pass")
 	mut = copy.deepcopy(doc)
 	mut["results"][i]["verdict"] = "fail"
-	tap(len(compare.differences(mut, doc)) == 1, "%s: compare catches a verdict flipped" % label)
+	tap(len(compare.differences(mut, doc, RUN_ID)) == 1, "%s: compare catches a verdict flipped" % label)
 	mut = copy.deepcopy(doc)
 	mut["results"].pop(i)
-	tap(len(compare.differences(mut, doc)) == 1, "%s: compare catches a test missing" % label)
+	tap(len(compare.differences(mut, doc, RUN_ID)) == 1, "%s: compare catches a test missing" % label)
 	r = next((r for r in doc["results"] if r["verdict"] == "refused"), None)
 	if r:
 		mut = copy.deepcopy(doc)
 		next(x for x in mut["results"] if x["name"] == r["name"])["errno"] = -1
-		tap(len(compare.differences(mut, doc)) == 1, "%s: compare catches another errno" % label)
+		tap(len(compare.differences(mut, doc, RUN_ID)) == 1, "%s: compare catches another errno" % label)
 	if doc.get("selftest"):
 		mut = copy.deepcopy(doc)
 		s = mut["selftest"][0]
 		s["result"] = "not ok" if s["result"] != "not ok" else "ok"
-		tap(len(compare.differences(mut, doc)) == 1, "%s: compare catches a cow.c line changed" % label)
+		tap(len(compare.differences(mut, doc, RUN_ID)) == 1, "%s: compare catches a cow.c line changed" % label)
 	mut = copy.deepcopy(doc)
 	mut["kernel"] = "0.0.0-other"
-	tap(len(compare.differences(mut, doc)) == 1, "%s: compare catches a stale native report" % label)
+	tap(len(compare.differences(mut, doc, RUN_ID)) == 1, "%s: compare catches a native report of another kernel" % label)
+	# The native reference must be of the lab suite's run (the id it wrote), of the same binary.
+	for what, change, want in (("of another run", {"run_id": OTHER_ID}, RUN_ID),
+				   ("without a run id", {"run_id": None}, RUN_ID),
+				   ("of another cowpin binary", {"build_id": "00" * 20}, RUN_ID),
+				   ("with no run id to compare it with", {}, None)):
+		native = dict(copy.deepcopy(doc), **change)
+		d = compare.differences(doc, native, want)
+		tap(len(d) == 1, "%s: compare refuses a native report %s" % (label, what), d)
 
 
 def suite_checks(docs):
@@ -151,15 +173,35 @@ def suite_checks(docs):
 			with open(os.path.join(lava, "lava-cases-%s.json" % k), "w") as f:
 				json.dump(cases_of(doc), f)
 
-		def run(errors):
+		ids = {"lava": os.path.join(tmp, "lava.run-id"), "native": os.path.join(tmp, "native.run-id")}
+
+		def run(errors, lava_id=RUN_ID, native_id=RUN_ID):
 			with open(os.path.join(lava, "lab.json"), "w") as f:
 				json.dump({"kernels": [{"label": k, "error": errors.get(k)} for k in docs]}, f)
-			return subprocess.run([sys.executable, compare.__file__, lava, native] + list(docs),
+			for n, rid in (("lava", lava_id), ("native", native_id)):
+				if rid is None:
+					if os.path.exists(ids[n]):
+						os.unlink(ids[n])
+				else:
+					with open(ids[n], "w") as f:
+						f.write(rid + "\n")
+			return subprocess.run([sys.executable, compare.__file__, lava, native] + list(docs) +
+					      ["--run-id-file", ids["lava"], "--native-run-id-file", ids["native"]],
 					      capture_output=True, text=True)
 		r = run({})
 		tap(r.returncode == 0 and "not ok" not in r.stdout, "compare.py passes equal runs", r.stdout)
 		r = run({list(docs)[0]: "lava-run exit 1"})
 		tap(r.returncode == 1, "compare.py fails on a LAVA error", r.stdout)
+		# The lab suite ran again (a new id) but wrote no report: last run's is no reference.
+		r = run({}, native_id=OTHER_ID)
+		tap(r.returncode == 1 and "native report: it carries run id %s" % RUN_ID in r.stdout,
+		    "compare.py fails on a native report of another run than the lab suite's", r.stdout)
+		r = run({}, native_id=None)
+		tap(r.returncode == 1, "compare.py fails on a native report when the lab suite's run id is unknown",
+		    r.stdout)
+		r = run({}, lava_id=OTHER_ID)
+		tap(r.returncode == 1 and "LAVA JSON it carries run id" in r.stdout,
+		    "compare.py fails on LAVA JSON of another run", r.stdout)
 
 
 class FakeKernel(kernels.Kernel):
@@ -172,8 +214,17 @@ def job_checks():
 	k = FakeKernel()
 	g = vm.Guest(k, mem="2G", smp=2, edu=True)
 	urls = {n: "https://lab.example.org/cowpin/%s" % n for n in ("kernel", "ramdisk", "scratch", "nvme")}
-	doc = lava_job.job("6.12", g, urls, kvm=False)
+	doc = lava_job.job("6.12", g, urls, kvm=False, run_id=RUN_ID)
 	text = lava_job.dump(doc)
+	test = doc["actions"][2]["test"]["definitions"][0]
+	steps = test["repository"]["run"]["steps"]
+	tap(test.get("parameters") == {"COWPIN_RUN_ID": RUN_ID} and
+	    "COWPIN_RUN_ID" in test["repository"].get("params", {}) and
+	    any(s.startswith('COWPIN_RUN_ID="$COWPIN_RUN_ID" ') for s in steps),
+	    "the job passes its run id to the DUT (a test parameter, into run-in-dut.sh's environment)",
+	    [test.get("parameters"), steps])
+	tap("parameters" not in lava_job.job("6.12", g, urls, kvm=False)["actions"][2]["test"]["definitions"][0],
+	    "a job without a run id has no such parameter")
 
 	def local_paths(t):
 		for u in urls.values():
@@ -208,7 +259,7 @@ def job_checks():
 		local = {n: "file://" + os.path.join(tmp, n) for n in urls}
 		dev = os.path.join(tmp, "device.yaml")
 		disp = os.path.join(tmp, "dispatcher.yaml")
-		job = lava_job.job("6.12", g, local, kvm=False)
+		job = lava_job.job("6.12", g, local, kvm=False, run_id=RUN_ID)
 		with open(dev, "w") as f:
 			f.write(lava_job.device(lava_run.templates(), job["context"]))
 		with open(disp, "w") as f:
@@ -234,6 +285,8 @@ def main():
 	for k in ("6.1", "6.12"):
 		with open(os.path.join(HERE, "lab-report", k + ".json")) as f:
 			docs[k] = json.load(f)
+		# As this run's cowpin stamps them (the committed report predates run ids).
+		docs[k].update(run_id=RUN_ID, build_id="ab" * 20)
 		log_checks(k, docs[k])
 		compare_checks(k, docs[k])
 	suite_checks(docs)

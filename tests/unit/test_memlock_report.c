@@ -28,7 +28,7 @@ static long num(struct json_object *o, const char *k)
 int main(void)
 {
 	static struct cp_ml_attempt meas, adm, ref;
-	struct json_object *doc = cp_ml_doc_new(), *e, *back, *m, *l, *attempts = json_object_new_array();
+	struct json_object *doc = cp_ml_doc_new(NULL), *e, *back, *m, *l, *attempts = json_object_new_array();
 	struct cp_bisect b = { .lo = 0, .hi = 4096, .hint = 514, .max_steps = 40,
 			       .status = CP_BISECT_FOUND, .found = 514, .refused_below = 513, .steps = 2 };
 	double v[] = { 5, 1, 3, 2, 4 }, w[] = { 4, 1, 3, 2 };

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "buildid.h"
 #include "report.h"
 #include "result.h"
 #include "runner.h"
@@ -19,7 +20,7 @@ int main(void)
 	size_t len;
 	FILE *f;
 
-	utap_plan(10);
+	utap_plan(13);
 	ok(!cp_plan_build(&o, &plan) && plan.n > 0, "plan has %d tests", plan.n);
 	for (int i = 0; i < plan.n; i++) {
 		badname += fnmatch("*.*.*", plan.e[i].name, 0) != 0;
@@ -29,7 +30,7 @@ int main(void)
 	ok(dup == 0, "test names are unique");
 	ok(badname == 0, "test names are consumer.backing.case");
 
-	doc = cp_report_new();
+	doc = cp_report_new(NULL);
 	res = cp_result_new(&plan.e[0].t);
 	cp_result_verdict(res, CP_V_REFUSED, 14, "R/O registration refused: \"quoted\"\n newline");
 	cp_report_add(doc, res);
@@ -46,9 +47,22 @@ int main(void)
 	ok(cp_result_str(back, "kernel") && cp_result_str(back, "machine"), "kernel and machine present");
 	ok(json_object_get_int(json_object_object_get(json_object_object_get(back, "summary"), "refused")) == 1,
 	   "summary counts verdicts");
+	ok(json_object_is_type(json_object_object_get(back, "run_id"), json_type_null) &&
+	   json_object_object_get_ex(back, "run_id", NULL), "no --run-id: \"run_id\": null");
 	json_object_put(back);
 	json_object_put(doc);
 	free(txt);
+
+	/* The run the document belongs to, and the binary that wrote it (readelf -n's Build ID). */
+	doc = cp_report_doc("memlock", "20261202T151134.000001Z-t-b");
+	ok(!strcmp(cp_result_str(doc, "run_id"), "20261202T151134.000001Z-t-b") &&
+	   cp_result_str(doc, "build_id") && strlen(cp_result_str(doc, "build_id")) == 40 &&
+	   !strcmp(cp_result_str(doc, "build_id"), cp_build_id()), "run_id and build_id %s stamped",
+	   cp_build_id());
+	json_object_put(doc);
+	ok(cp_run_id_valid("20261202T151134.000001Z-0a1b-ffee") && !cp_run_id_valid("") &&
+	   !cp_run_id_valid("a b") && !cp_run_id_valid("a'b") && !cp_run_id_valid(NULL),
+	   "run ids: 1-200 of A-Za-z0-9._:+-");
 
 	/* TAP lines: an expected failure is TODO; one that passes is meson's UNEXPECTEDPASS. */
 	res = cp_result_new(&plan.e[0].t);
