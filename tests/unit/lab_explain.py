@@ -16,20 +16,14 @@ import sys
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
+sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
 from lablib import report  # noqa: E402
+from tap import Tap  # noqa: E402
 
 DATA = os.path.join(ROOT, "tests", "unit", "lab-report")
 KERNELS = ("6.1", "6.12")
-n = failed = 0
-
-
-def line(ok, what, diags=()):
-	global n, failed
-	n += 1
-	failed += not ok
-	print("%s %d - %s" % ("ok" if ok else "not ok", n, what))
-	for d in diags:
-		print("# " + d)
+T = Tap()
+line = T.ok
 
 
 def runs_of(docs):
@@ -75,8 +69,7 @@ def main():
 			ok = got.get(name) == want
 			line(ok, "%s: listed as unexplained (%s)" % (what, want),
 			     [] if ok else ["got: %s" % got.get(name, "explained")])
-	print("1..%d" % n)
-	return 1 if failed else 0
+	return T.done()
 
 
 if __name__ == "__main__":
