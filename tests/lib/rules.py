@@ -28,10 +28,11 @@ class RuleError(ValueError):
 	"""A rules file that does not parse: the message starts FILE:LINE."""
 
 
-Finding = collections.namedtuple("Finding", "rule kind text")
+Finding = collections.namedtuple("Finding", "rule kind text name", defaults=(None,))
 # kind: violates (a result breaks the rule), empty (a positive glob matched
 # no result), unexpected (rule None: no plain rule covers a result),
 # missing / added / duplicated (rule None: the results are not the plan).
+# name: the test the finding is about (None for empty).
 
 
 class Rule:
@@ -356,13 +357,13 @@ def judge(rules, results, plan=None):
 		cover = [x for x in plain if x.matches(r["name"])]
 		if not cover:
 			found.append(Finding(None, "unexpected", "unexpected test: %s %s" % (
-				r["name"], shown(r))))
+				r["name"], shown(r)), r["name"]))
 		r_excused = r["verdict"] in ("skip", "error") and any(
 			allows(a, r) for x in cover for a in x.atoms)
 		for rule in rules:
 			if rule.matches(r["name"]) and breaks(rule, r, r_excused):
 				found.append(Finding(rule, "violates", "%s, expected %s" % (
-					describe(r), rule.verdicts)))
+					describe(r), rule.verdicts), r["name"]))
 	names = [r["name"] for r in results]
 	for rule in rules:
 		for g in rule.globs:
@@ -370,11 +371,11 @@ def judge(rules, results, plan=None):
 				found.append(Finding(rule, "empty", "matched no result: %s" % g))
 	if plan is not None:
 		want, got = set(plan), collections.Counter(names)
-		found += [Finding(None, "missing", "planned, no result: %s" % n)
+		found += [Finding(None, "missing", "planned, no result: %s" % n, n)
 			  for n in plan if n not in got]
-		found += [Finding(None, "added", "not in the plan: %s" % n)
+		found += [Finding(None, "added", "not in the plan: %s" % n, n)
 			  for n in got if n not in want]
-		found += [Finding(None, "duplicated", "%d results: %s" % (c, n))
+		found += [Finding(None, "duplicated", "%d results: %s" % (c, n), n)
 			  for n, c in got.items() if c > 1]
 	return found
 
