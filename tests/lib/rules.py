@@ -11,6 +11,7 @@ here, so a rule means the same wherever it is written.
 import collections
 import errno
 import fnmatch
+import functools
 import re
 import subprocess
 
@@ -38,7 +39,7 @@ Finding = collections.namedtuple("Finding", "rule kind text name", defaults=(Non
 class Rule:
 	"""One rule line.  kernels: selectors; globs / nots: the positive and
 	!-globs after expansion; atoms: plain atoms as tuples (("pass",),
-	("fail", KIND), ("refused", ERRNO), ("skip", re), ("error", re),
+	("fail", KIND), ("refused", ERRNO), ("skip", REGEX), ("error", REGEX),
 	("hazard",)); mechs / whole: the constraints; steps: a transition's
 	patterns (explanations only); text; where (FILE:LINE)."""
 	__slots__ = ("kernels", "globs", "nots", "atoms", "mechs", "whole", "steps",
@@ -158,9 +159,21 @@ def _atom(a, where):
 	if not (len(arg) >= 2 and arg[0] == arg[-1] == '"'):
 		raise RuleError('%s: bare `%s`: give the reason it must match (%s:"REGEX")' % (where, v, v))
 	try:
-		return "atom", (v, re.compile(arg[1:-1]))
+		_regex(arg[1:-1], "consumer", "backing", "case")
 	except re.error as e:
 		raise RuleError("%s: bad regex %s: %s" % (where, arg, e))
+	return "atom", (v, arg[1:-1])
+
+
+NAMED = re.compile(r"\$(consumer|backing|case)\b")
+
+
+@functools.lru_cache(maxsize=None)
+def _regex(pattern, consumer, backing, case):
+	"""A reason pattern with $consumer, $backing and $case standing for the
+	result's own (escaped): a skip names the consumer or backing it is about."""
+	parts = {"consumer": consumer, "backing": backing, "case": case}
+	return re.compile(NAMED.sub(lambda m: re.escape(parts[m.group(1)]), pattern))
 
 
 def _step(s, where):
@@ -320,7 +333,8 @@ def allows(atom, r):
 	if v == "refused":
 		return bool(r.get("errno")) and errname(r["errno"]) == atom[1]
 	if v in ("skip", "error"):
-		return bool(atom[1].search(r.get("reason") or ""))
+		c, b, k = r["name"].split(".", 2) if r["name"].count(".") >= 2 else (r["name"], "", "")
+		return bool(_regex(atom[1], c, b, k).search(r.get("reason") or ""))
 	return True
 
 
