@@ -361,28 +361,56 @@ def describe(r):
 		r.get("buffer_bytes"), ": " + why if why else "")
 
 
+_MEMO = {}	# rule ids -> (the rules, kept alive; {name: (matching rules, glob hits)})
+
+
+def _seen(rules):
+	"""Per test name: the rules matching it and the (rule, glob) pairs it
+	makes non-empty, computed once per rule set (the mutation test judges
+	thousands of reports of the same names)."""
+	key = tuple(map(id, rules))
+	if key not in _MEMO:
+		_MEMO[key] = (tuple(rules), {})
+	return _MEMO[key][1]
+
+
+def _hits(rules, name):
+	hit = [x for x in rules if x.matches(name)]
+	globs = frozenset((i, g) for i, x in enumerate(rules) if x in hit
+			  for g in x.globs if fnmatch.fnmatchcase(name, g))
+	return hit, [x for x in hit if x.atoms], globs
+
+
 def judge(rules, results, plan=None):
 	"""Findings of the rules that apply to one kernel over its results
 	(meaning 1-3 of docs/rules.md; 4 when plan, the test names of the run,
 	is given); [] when everything holds."""
 	found = []
-	plain = [x for x in rules if x.atoms]
+	seen = _seen(rules)
+	nonempty = set()
 	for r in results:
-		cover = [x for x in plain if x.matches(r["name"])]
+		name = r["name"]
+		if name not in seen:
+			seen[name] = _hits(rules, name)
+		hit, cover, globs = seen[name]
+		nonempty |= globs
 		if not cover:
 			found.append(Finding(None, "unexpected", "unexpected test: %s %s" % (
-				r["name"], shown(r)), r["name"]))
-		r_excused = r["verdict"] in ("skip", "error") and any(
+				name, shown(r)), name))
+		excused = r["verdict"] in ("skip", "error") and any(
 			allows(a, r) for x in cover for a in x.atoms)
-		for rule in rules:
-			if rule.matches(r["name"]) and breaks(rule, r, r_excused):
+		for rule in hit:
+			if breaks(rule, r, excused):
 				found.append(Finding(rule, "violates", "%s, expected %s" % (
-					describe(r), rule.verdicts), r["name"]))
-	names = [r["name"] for r in results]
-	for rule in rules:
+					describe(r), rule.verdicts), name))
+	# Each glob names tests that must exist (not left out by the rule's
+	# !globs): a consumer whose results vanished must not hide behind the
+	# rule's other globs.
+	for i, rule in enumerate(rules):
 		for g in rule.globs:
-			if not any(fnmatch.fnmatchcase(n, g) for n in names):
+			if (i, g) not in nonempty:
 				found.append(Finding(rule, "empty", "matched no result: %s" % g))
+	names = [r["name"] for r in results]
 	if plan is not None:
 		want, got = set(plan), collections.Counter(names)
 		found += [Finding(None, "missing", "planned, no result: %s" % n, n)
