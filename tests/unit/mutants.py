@@ -71,31 +71,46 @@ def as_verdict(r, to, reason=None):
 
 
 class Reasons:
-	"""The skip reasons of every report the test reads (and BROKEN):
-	which one each test name has somewhere, and one to borrow for a result
-	turned skip (a real reason of the same consumer, so that a rule that
-	accepts any of the consumer's skips is seen)."""
+	"""The skip reasons of every report the test reads (and BROKEN), and
+	which of them a test may have: one seen for it, or one of its
+	consumer's that is the consumer's whole (on two backings and two
+	cases: "siw not built"), or one of its backing's (for two consumers
+	and two cases: "hugetlb-1G unavailable").  Any other is wrong for it:
+	a skip reason changed, and the reason of a result turned skip."""
 
 	def __init__(self, docs):
-		self.seen = collections.defaultdict(set)
+		self.seen = collections.defaultdict(set)	# name -> reasons
+		where = collections.defaultdict(set)		# reason -> {(c, b, case)}
 		pool = []
 		for results in docs:
 			for r in results:
 				if r["verdict"] == "skip" and r.get("reason"):
 					self.seen[r["name"]].add(r["reason"])
+					where[r["reason"]].add((r["consumer"], r["backing"], r["case"]))
 					if r["reason"] not in pool:
 						pool.append(r["reason"])
 		self.pool = pool + list(BROKEN)
+		self.wide = {}	# (reason, "consumer"|"backing", value)
+		for x, w in where.items():
+			for i, key in ((0, "consumer"), (1, "backing")):
+				for v in {t[i] for t in w}:
+					mine = [t for t in w if t[i] == v]
+					if len({t[1 - i] for t in mine}) >= 2 and len({t[2] for t in mine}) >= 2:
+						self.wide[(x, key, v)] = True
+
+	def right(self, r, x):
+		return x in self.seen[r["name"]] or (x, "consumer", r["consumer"]) in self.wide or \
+			(x, "backing", r["backing"]) in self.wide
 
 	def others(self, r):
-		"""Every reason r's test never has: a skip reason changed."""
-		return [x for x in self.pool if x not in self.seen[r["name"]]]
+		"""Every reason wrong for r's test."""
+		return [x for x in self.pool if not self.right(r, x)]
 
 	def borrowed(self, r, results):
+		"""A wrong reason for r, of its consumer or backing if one is."""
 		for key in ("consumer", "backing"):
 			for x in results:
-				if x["verdict"] == "skip" and x[key] == r[key] and \
-				   x.get("reason") not in self.seen[r["name"]]:
+				if x["verdict"] == "skip" and x[key] == r[key] and not self.right(r, x["reason"]):
 					return x["reason"]
 		return self.others(r)[0]
 

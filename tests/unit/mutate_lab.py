@@ -39,6 +39,7 @@ import argparse
 import copy
 import importlib.util
 import json
+import multiprocessing
 import os
 import sys
 import time
@@ -117,12 +118,21 @@ class Suite:
 			self.cache[key] = self.judge(label, base[:mt.at] + [mt.m] + base[mt.at + 1:])
 		return self.cache[key]
 
+	def accepting(self, label, m):
+		"""The rules whose plain atoms allow m (FILE:LINE)."""
+		return [x.where for x in self.mine[label] if x.atoms and x.matches(m["name"]) and
+			any(rl.allows(a, m) for a in x.atoms)]
+
 	def alternative(self, label, r, m):
-		"""A rule covering r that names exactly both r's verdict and the
-		mutant's as alternatives (`pass,refused:EOPNOTSUPP` on a host whose
-		tmpfile may be on tmpfs): the file says both are right here."""
+		"""A rule covering r that allows r and names the mutant's verdict
+		exactly (`pass,refused:EOPNOTSUPP`: a host's tmpfile may be on
+		tmpfs; `hazard,@noiommu_absent`: a host may have noiommu): the
+		file says both are right here.  A skip or error never is one (its
+		reason is a pattern: a wrong reason is what the mutant is)."""
+		if mu.shown(m) == mu.shown(r):
+			return None	# a reason, mechanism or byte count: not a verdict
 		for x in self.mine[label]:
-			if x.atoms and x.matches(r["name"]) and any(exact(a, r) for a in x.atoms) and \
+			if x.atoms and x.matches(r["name"]) and any(rl.allows(a, r) for a in x.atoms) and \
 			   any(exact(a, m) for a in x.atoms):
 				return x.where
 		return None
@@ -133,26 +143,33 @@ class Count:
 
 	def __init__(self):
 		self.total, self.caught = {}, {}
-		self.missed, self.allowed = {}, {}
+		self.missed, self.allowed, self.by = {}, {}, {}
 
-	def add(self, cls, caught, what):
+	def add(self, cls, caught, what, by=()):
+		"""by: the rules that accepted a mutant not caught."""
 		self.total[cls] = self.total.get(cls, 0) + 1
 		self.caught[cls] = self.caught.get(cls, 0) + bool(caught)
 		if not caught:
-			self.missed.setdefault(cls, []).append("not caught: " + what)
+			self.missed.setdefault(cls, []).append("not caught: %s%s" % (
+				what, " (accepted by %s)" % ", ".join(by) if by else ""))
+			for w in by or ["no rule (nothing constrains it)"]:
+				c = self.by.setdefault(cls, {})
+				c[w] = c.get(w, 0) + 1
 
 	def line(self, tap, suite, cls, none_why="no such result in these reports"):
 		n = self.total.get(cls, 0)
 		alt = self.allowed.get(cls, [])
-		if not n:
+		if not n and not alt:
 			tap.skip("%s: %s" % (suite, cls), none_why)
 			return
 		missed = self.missed.get(cls, [])
 		more = ["... %d more" % (len(missed) - 20)] if len(missed) > 20 else []
+		by = ["%d not caught accepted by %s" % (c, w) for w, c in sorted(
+			self.by.get(cls, {}).items(), key=lambda x: -x[1])]
 		tap.ok(not missed, "%s: %s: caught %d/%d%s" % (
-			suite, cls, self.caught[cls], n,
+			suite, cls, self.caught.get(cls, 0), n,
 			" (%d more accepted as a stated alternative, listed)" % len(alt) if alt else ""),
-			missed[:20] + more + alt[:10])
+			by + missed[:20] + more + alt[:10])
 
 
 def results_suite(tap, s, reasons):
@@ -173,7 +190,7 @@ def results_suite(tap, s, reasons):
 				if alt:
 					count.allowed.setdefault(mt.cls, []).append("accepted by %s: %s" % (alt, what))
 					continue
-			count.add(mt.cls, found, what)
+			count.add(mt.cls, found, what, () if found or mt.at is None else s.accepting(label, mt.m))
 			if mt.changed:
 				used.update(w for w, kind, _ in found if w and kind == "violates")
 	for cls in mu.CLASSES:
@@ -280,32 +297,65 @@ def selftest_suite(tap):
 	tap.diag("selftest: %.1f s" % (time.time() - t0))
 
 
+class Recorder:
+	"""A suite's TAP lines, written in a worker process and replayed in
+	order by the parent (tap.Tap's ok, skip and diag)."""
+
+	def __init__(self):
+		self.calls = []
+
+	def __getattr__(self, meth):
+		return lambda *args: self.calls.append((meth, args))
+
+
+def run(job):
+	"""One suite in a worker: its TAP calls."""
+	name, path, a = job
+	rec = Recorder()
+	if name == "selftest":
+		selftest_suite(rec)
+		return rec.calls
+	try:
+		s = Suite(name, path, SUITES[name][1], a.drop, a.full)
+	except (rl.RuleError, OSError) as e:
+		rec.ok(False, "%s: %s parses" % (name, path), [str(e)])
+		return rec.calls
+	results_suite(rec, s, REASONS)
+	return rec.calls
+
+
+# Every report's skip reasons, whichever suites run: the same mutants.
+REASONS = None
+
+
 def main():
+	global REASONS
 	p = argparse.ArgumentParser()
 	p.add_argument("suites", nargs="*", default=list(SUITES) + ["selftest"])
 	p.add_argument("--full", action="store_true", help="judge every mutant on its own")
 	p.add_argument("--rules", action="append", default=[], metavar="SUITE=PATH")
 	p.add_argument("--drop", action="append", default=[], metavar="FILE:LINE")
+	p.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1),
+		       help="suites judged at once (default: 2, the lab host's cores)")
 	a = p.parse_args()
 	os.chdir(ROOT)	# rules are named by relative FILE:LINE
 	paths = {k: v[0] for k, v in SUITES.items()}
 	paths.update(x.split("=", 1) for x in a.rules)
+	REASONS = mu.Reasons([load(f)["results"] for v in SUITES.values() for _, f in v[1]])
 	tap = Tap()
 	t0 = time.time()
-	suites = []
-	for name in a.suites:
-		if name == "selftest":
-			continue
-		try:
-			suites.append(Suite(name, paths[name], SUITES[name][1], a.drop, a.full))
-		except (rl.RuleError, OSError) as e:
-			tap.ok(False, "%s: %s parses" % (name, paths[name]), [str(e)])
-	# Every report's skip reasons, whichever suites run: the same mutants.
-	reasons = mu.Reasons([load(f)["results"] for v in SUITES.values() for _, f in v[1]])
-	for s in suites:
-		results_suite(tap, s, reasons)
-	if "selftest" in a.suites:
-		selftest_suite(tap)
+	# The host suite is the longest: first, so that the others share the
+	# other worker.
+	order = sorted(a.suites, key=lambda n: n != "host")
+	jobs = [(n, paths.get(n), a) for n in order]
+	if a.jobs > 1:
+		with multiprocessing.get_context("fork").Pool(a.jobs) as pool:
+			out = dict(zip(order, pool.map(run, jobs, chunksize=1)))
+	else:
+		out = {n: run(j) for n, j in zip(order, jobs)}
+	for n in a.suites:
+		for meth, args in out[n]:
+			getattr(tap, meth)(*args)
 	tap.diag("mutate-lab: %.1f s" % (time.time() - t0))
 	return tap.done()
 
