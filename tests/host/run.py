@@ -68,8 +68,8 @@ def main():
 		bad = per.get(r["name"], [])
 		what = "%s: %s" % (r["name"], rules.shown(r))
 		if bad:
-			tap.ok(False, what, ["%s (%s)" % (f.rule.text, f.rule.where) if f.rule else f.text
-					     for f in bad] + ["cowpin: %s" % r.get("reason", "")])
+			tap.ok(False, what, ["%s; rule %s: %s" % (f.text, f.rule.where, f.rule.text) if f.rule
+					     else f.text for f in bad])
 		elif r["verdict"] == "skip":
 			tap.skip(what, r.get("reason", ""))
 		else:
