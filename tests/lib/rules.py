@@ -320,9 +320,6 @@ def shown(r):
 	return v
 
 
-kind = shown	# the old name (tests/lab/rules.py)
-
-
 def allows(atom, r):
 	"""Does the plain atom allow the result?"""
 	v = r["verdict"]
