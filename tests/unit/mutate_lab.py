@@ -27,9 +27,10 @@ everything), and every rule must reject at least one mutant of a verdict,
 kind, errno, reason or mechanism (not only a removal).
 
 Mutants of one result that are alike -- the same rules match its name and
-the same verdict, kind, errno, reason (skip, error), mechanism and
-compared-in-full -- are judged once (docs/rules.md: a result is judged by
-those alone); --full judges each on its own.
+the same verdict, kind, errno, reason (skip, error; and the same parts of
+the name its rules' reasons name as $consumer, $backing, $case), mechanism
+and compared-in-full -- are judged once (docs/rules.md: a result is judged
+by those alone); --full judges each on its own.
 
 usage: mutate_lab.py [--full] [--rules SUITE=PATH] [--drop FILE:LINE]... [SUITE...]
 --rules judges a suite by another rules file, --drop leaves a rule out:
@@ -41,6 +42,7 @@ import importlib.util
 import json
 import multiprocessing
 import os
+import re
 import sys
 import time
 
@@ -82,6 +84,27 @@ def fields(r):
 		r.get("mechanism"), bool(r.get("compared_bytes")) and r.get("compared_bytes") == r.get("buffer_bytes"))
 
 
+NAMED = re.compile(r"\$(consumer|backing|case)\b")	# docs/rules.md: a reason's own test
+PARTS = ("consumer", "backing", "case")
+
+
+def named(rules):
+	"""The parts of a test name ($consumer, ...) the reason patterns of
+	these rules name."""
+	used = {m for x in rules for a in x.atoms if a[0] in ("skip", "error") for m in NAMED.findall(a[1])}
+	return tuple(p for p in PARTS if p in used)
+
+
+def module(path):
+	"""A checker's module by path (tests/lab/check.py and tests/lab-built/check.py share a name)."""
+	name = path.replace("/", "_").replace("-", "_")[:-3]
+	if name not in sys.modules:
+		spec = importlib.util.spec_from_file_location(name, os.path.join(ROOT, path))
+		sys.modules[name] = importlib.util.module_from_spec(spec)
+		spec.loader.exec_module(sys.modules[name])
+	return sys.modules[name]
+
+
 def exact(atom, r):
 	"""Does a plain atom name exactly r's verdict (not a pattern)?"""
 	return atom[0] in ("pass", "hazard", "fail", "refused") and mu.shown(r) == ":".join(atom)
@@ -100,8 +123,19 @@ class Suite:
 		self.results = {k: d["results"] for k, d in self.docs.items()}
 		self.plan = {k: [r["name"] for r in v] for k, v in self.results.items()}
 		self.mine = {k: rl.for_kernel(self.rules, k) for k in self.docs}
-		self.cache = {}
+		self.cache, self._named = {}, {}
 		self.judged = 0
+		# Checks beside the rules: (name, f(label, results) -> [finding]).
+		self.extra = []
+		if name == "lab-built":
+			self.extra.append(("tests/lab-built/check.py: cross-check", self.cross_check))
+
+	def cross_check(self, label, results):
+		"""lab-built's cross-check over both boots: a relation between
+		results (every R/O consumer agrees with gup-test), not a rule."""
+		ok, diags = module("tests/lab-built/check.py").cross_check(
+			[r for k in self.results for r in (results if k == label else self.results[k])])
+		return [] if ok else [(self.extra[0][0], "violates", "; ".join(diags[1:3]))]
 
 	def judge(self, label, results):
 		self.judged += 1
@@ -109,14 +143,26 @@ class Suite:
 			for f in rl.judge(self.mine[label], results, self.plan[label])]
 
 	def judge_mutant(self, label, mt):
+		"""The rules' findings (alike mutants judged once), the extra checks'."""
+		results = mt.results or self.results[label][:mt.at] + [mt.m] + self.results[label][mt.at + 1:]
+		return self.judge_rules(label, mt) + [f for _, x in self.extra for f in x(label, results)]
+
+	def judge_rules(self, label, mt):
 		if mt.at is None:
 			return self.judge(label, mt.results)
-		key = (label, tuple(i for i, x in enumerate(self.mine[label]) if x.matches(mt.m["name"])),
-		       fields(mt.m))
+		hit = tuple(i for i, x in enumerate(self.mine[label]) if x.matches(mt.m["name"]))
+		key = (label, hit, fields(mt.m))
+		if mt.m["verdict"] in ("skip", "error"):	# "^backing $backing unavailable"
+			key += tuple(mt.m[p] for p in self.named(label, hit))
 		if self.full or key not in self.cache:
 			base = self.results[label]
 			self.cache[key] = self.judge(label, base[:mt.at] + [mt.m] + base[mt.at + 1:])
 		return self.cache[key]
+
+	def named(self, label, hit):
+		if (label, hit) not in self._named:
+			self._named[(label, hit)] = named([self.mine[label][i] for i in hit])
+		return self._named[(label, hit)]
 
 	def accepting(self, label, m):
 		"""The rules whose plain atoms allow m (FILE:LINE)."""
@@ -174,10 +220,11 @@ class Count:
 
 def results_suite(tap, s, reasons):
 	t0 = time.time()
-	base = {k: s.judge(k, v) for k, v in s.results.items()}
-	tap.ok(not any(base.values()), "%s: the unmutated reports pass (%s; %d rules of %s)" % (
+	base = {k: s.judge(k, v) + [f for _, x in s.extra for f in x(k, v)] for k, v in s.results.items()}
+	tap.ok(not any(base.values()), "%s: the unmutated reports pass (%s; %d rules of %s%s)" % (
 		s.name, ", ".join("%s: %d results" % (k, len(v)) for k, v in s.results.items()),
-		len(s.rules), s.path), ["%s: rejected by %s: %s" % (k, w or kind, t)
+		len(s.rules), s.path, "".join(" and " + w for w, _ in s.extra)),
+		["%s: rejected by %s: %s" % (k, w or kind, t)
 					for k, f in base.items() for w, kind, t in f][:40])
 	count, used, n = Count(), set(), 0
 	for label, results in s.results.items():
@@ -197,8 +244,9 @@ def results_suite(tap, s, reasons):
 		count.line(tap, s.name, cls)
 	stale(tap, s)
 	idle = ["%s: %s" % (x.where, x.text) for x in s.rules if x.where not in used]
-	tap.ok(not idle, "%s: every rule rejects a mutant of a verdict, kind, errno, reason or mechanism (%d rules)"
-	       % (s.name, len(s.rules)), ["exercised by no mutant: " + i for i in idle] +
+	idle += [w for w, _ in s.extra if w not in used]
+	tap.ok(not idle, "%s: every rule rejects a mutant of a verdict, kind, errno, reason or mechanism (%d rules%s)"
+	       % (s.name, len(s.rules), "".join(" and " + w for w, _ in s.extra)), ["exercised by no mutant: " + i for i in idle] +
 	       ["left out (--drop): %s" % x.where for x in s.dropped])
 	tap.diag("%s: %d mutants, %d judgements, %.1f s" % (s.name, n, s.judged, time.time() - t0))
 
@@ -224,11 +272,8 @@ def selftest_suite(tap):
 	"""cow.c's seed lines (tests/lab/selftest: ok or not ok per kernel;
 	selftest_check.check: agreement with cowpin's gup-test, line by line)."""
 	t0 = time.time()
-	spec = importlib.util.spec_from_file_location("lab_check", os.path.join(ROOT, "tests", "lab", "check.py"))
-	lab_check = importlib.util.module_from_spec(spec)
-	spec.loader.exec_module(lab_check)
 	path = os.path.join("tests", "lab", "selftest")
-	wants = lab_check.selftest_rules(path)
+	wants = module("tests/lab/check.py").selftest_rules(path)
 	docs = [("6.1", load("lab-report/6.1.json")), ("6.12", load("lab-report/6.12.json")),
 		("6.1", load("data/lab-6.1-selftest.json"))]
 	CHECK = "selftest_check.check (cow.c agrees with cowpin's gup-test)"
