@@ -50,14 +50,6 @@ class Rule:
 			setattr(self, k, kw.get(k))
 		self._hit = {}
 
-	@property
-	def plain(self):
-		return self.atoms
-
-	@property
-	def kernel(self):	# the KERNELS column as written
-		return ",".join(self.kernels)
-
 	def matches(self, name):
 		"""A name matching some glob and no !glob (cached: the mutation
 		test judges thousands of reports of the same names)."""
