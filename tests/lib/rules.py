@@ -2,9 +2,10 @@
 """The parser and judge of cowpin's one rule language (docs/rules.md).
 
 parse(path[, transitions]) -> Rules; applies(rule, label_or_release);
-judge(rules, results[, plan]) -> [Finding]; explain(rules, name, change)
-for the A/B report's transitions; plan(cowpin, ...) -> the test names
-`cowpin list` gives for a selection.  Every expectations file of cowpin
+judge(rules, results[, plan]) -> [Finding]; check_run(doc, run_id) ->
+why a document is not this run's (None when it is); explain(rules, name,
+change) for the A/B report's transitions; plan(cowpin, ...) -> the test
+names `cowpin list` gives for a selection.  Every expectations file of cowpin
 (the lab's, the built kernel's, the host's, the A/B explanations) is read
 here, so a rule means the same wherever it is written.
 """
@@ -409,6 +410,17 @@ def judge(rules, results, plan=None):
 		found += [Finding(None, "duplicated", "%d results: %s" % (c, n), n)
 			  for n, c in got.items() if c > 1]
 	return found
+
+
+def check_run(doc, run_id):
+	"""Meaning 5: None when doc (a JSON document: results, memlock, LAVA)
+	carries the run id the checker gave its run, else why it is rejected."""
+	got = doc.get("run_id") if isinstance(doc, dict) else None
+	if not got:
+		return "no run_id: not a document of this run (%s)" % run_id
+	if got != run_id:
+		return "run_id %s is another run's, not this run's %s" % (got, run_id)
+	return None
 
 
 def explain(rules, name, change, labels=None):

@@ -9,7 +9,8 @@ explanations file, an unknown set — each raised with FILE:LINE.  Judge:
 fail:kernel-log under a fail:stale rule, a wrong errno, a skip whose reason
 does not match (or names another backing through $backing), an empty glob,
 an unexpected test, a mechanism constraint on an unexcused skip, plan
-entries missing, added and twice; and the unmutated cases pass.  TAP.
+entries missing, added and twice, a document of another run; and the
+unmutated cases pass.  TAP.
 """
 import os
 import shutil
@@ -150,6 +151,12 @@ def main():
 	judged("a test not in the plan", every, [R("a.m.x"), R("a.m.y"), R("a.m.z")], plan=plan,
 	       kinds=["added"])
 	judged("a test twice", every, [R("a.m.x"), R("a.m.y"), R("a.m.y")], plan=plan, kinds=["duplicated"])
+
+	# --- meaning 5: only this run's documents
+	T.ok(rules.check_run({"run_id": "r1", "results": []}, "r1") is None and
+	     rules.check_run({"run_id": "r0", "results": []}, "r1") and
+	     rules.check_run({"results": []}, "r1") and rules.check_run(None, "r1"),
+	     "check_run: this run's id passes; another run's, none, no document are rejected")
 
 	# --- transitions (the A/B explanations)
 	tr = rules.parse(write('*  v.*.rel  fail:stale>pass  fixed\n*  v.*  pass/no-cow-break>pass/unshare-at-pin  m\n'
