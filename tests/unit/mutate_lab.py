@@ -347,6 +347,57 @@ def selftest_suite(tap):
 	tap.diag("selftest: %.1f s" % (time.time() - t0))
 
 
+# A/B pairs of the committed reports: the lab's, and 6.1 against the built
+# kernel's boots (iommufd, siw, noiommu rows skip>...).
+PAIRS = (("6.1", "6.12"), ("6.1", "build:6.12"), ("6.1", "build:6.12@noiommu"))
+
+
+def explanations_suite(tap):
+	"""scripts/lablib/explanations.txt (transitions): each line must stop
+	explaining a row it explains in the committed reports once a mutant of
+	one of the row's results changes the row's transition."""
+	t0 = time.time()
+	from lablib import report
+	rules = report.explanations()
+	files = dict(SUITES["lab"][1] + SUITES["lab-built"][1])
+	docs = {k: load(f)["results"] for k, f in files.items()}
+	used, unexplained, n, moved, gone = set(), [], 0, 0, 0
+
+	def row(labels, rs):
+		"""(mark, transition) of one row as report.py makes it."""
+		(_, _, mark), = report.ab_rows([{"label": k, "json": {"results": [r] if r else []}}
+						for k, r in zip(labels, rs)])
+		return mark, report.transition(rs, mark) if mark else None
+
+	for labels in PAIRS:
+		runs = [{"label": k, "json": {"results": docs[k]}} for k in labels]
+		for name, rs, mark in report.ab_rows(runs):
+			if not mark:
+				continue
+			rule = rl.explain(rules, name, report.transition(rs, mark), labels)
+			if rule is None:
+				unexplained.append("%s: %s %s" % (">".join(labels), name, report.transition(rs, mark)))
+				continue
+			for side, r in enumerate(rs):
+				for cls, what, m in mu.in_place(r, REASONS, docs[labels[side]]) if r else ():
+					mark2, change = row(labels, rs[:side] + [m] + rs[side + 1:])
+					if not mark2:
+						continue	# the row no longer differs: nothing to explain
+					n += 1
+					now = rl.explain(rules, name, change, labels)
+					if now is not rule:
+						used.add(rule.where)
+						moved += 1
+						gone += now is None
+	idle = ["%s: %s" % (os.path.relpath(x.where), x.text[:80]) for x in rules if x.where not in used]
+	tap.ok(not idle, "explanations: every line stops explaining a row it explains once a mutant changes "
+	       "the row (%d lines; %d mutated rows, %d moved off their line, %d of them unexplained)" % (
+		       len(rules), n, moved, gone), ["explains no row of %s, or no mutant moved it: %s" % (
+			       ", ".join(">".join(p) for p in PAIRS), i) for i in idle])
+	tap.diag(["rows of the committed reports no line explains: %d" % len(unexplained)] + unexplained[:12])
+	tap.diag("explanations: %.1f s" % (time.time() - t0))
+
+
 class Recorder:
 	"""A suite's TAP lines, written in a worker process and replayed in
 	order by the parent (tap.Tap's ok, skip and diag)."""
@@ -362,8 +413,8 @@ def run(job):
 	"""One suite in a worker: its TAP calls."""
 	name, path, a = job
 	rec = Recorder()
-	if name == "selftest":
-		selftest_suite(rec)
+	if name in ("selftest", "explanations"):
+		(selftest_suite if name == "selftest" else explanations_suite)(rec)
 		return rec.calls
 	try:
 		s = Suite(name, path, SUITES[name][1], a.drop, a.full)
@@ -381,7 +432,7 @@ REASONS = None
 def main():
 	global REASONS
 	p = argparse.ArgumentParser()
-	p.add_argument("suites", nargs="*", default=list(SUITES) + ["selftest"])
+	p.add_argument("suites", nargs="*", default=list(SUITES) + ["selftest", "explanations"])
 	p.add_argument("--full", action="store_true", help="judge every mutant on its own")
 	p.add_argument("--rules", action="append", default=[], metavar="SUITE=PATH")
 	p.add_argument("--drop", action="append", default=[], metavar="FILE:LINE")
