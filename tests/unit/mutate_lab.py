@@ -4,35 +4,40 @@
 
 Real lab reports (tests/unit/lab-report: Debian's 6.1 and 6.12;
 tests/unit/lab-built-report: the kernel built from Debian's 6.12 source,
-vIOMMU and noiommu boots) are mutated one way at a time and judged by the
-rules (tests/lib/rules.py, docs/rules.md) of
-  lab        tests/lab/expectations, per lab label;
-  lab-built  tests/lab-built/expect, per boot (build:6.12, ...@noiommu);
-  host       tests/host/expectations, the lab's reports taken as the
-             results of a host running that kernel (uname -r from the JSON);
-  selftest   tests/lab/selftest and tests/lab/selftest_check.py: cow.c's
-             seed lines in the reports' `selftest` sections and in
-             tests/unit/data (JSON and the 6.1 guest's KTAP).
+vIOMMU and noiommu boots) are mutated one way at a time and judged by
+  lab           tests/lab/expectations, per lab label;
+  lab-built     tests/lab-built/expect per boot, and check.py's cross-check;
+  host          tests/host/expectations, the lab's reports taken as the
+                results of a host running that kernel (uname -r from the JSON);
+  selftest      tests/lab/selftest and tests/lab/selftest_check.py: cow.c's
+                seed lines in the reports and tests/unit/data (JSON, KTAP);
+  explanations  scripts/lablib/explanations.txt over the A/B rows.
+The rules are docs/rules.md's (tests/lib/rules.py), judged with the plan
+(the unmutated report's test names) and the run id (rules.check_run).
 Each must reject every mutant of every class (tests/unit/mutants.py):
 verdict flipped (to pass, fail:stale, refused:EFAULT, error, skip), fail
 kind swapped (every other kind; a pass to every kind), errno changed,
-became hazard, skip reason changed (to another real one, or a device
-failure's), mechanism flipped, compared in full reduced, result added /
-duplicated, consumer / backing / case removed on one kernel, stale report
-(a document with another run's id, or none); cow.c line flipped / removed,
-KTAP line removed.  One TAP line per suite and class: `CLASS: caught N/N`.
+became hazard, skip reason changed (to one wrong for the test: another
+consumer's or backing's, a device failure's), mechanism flipped, compared
+in full reduced, result added / duplicated, consumer / backing / case
+removed on one kernel, stale report (another run's id, none); cow.c line
+flipped / removed, KTAP line removed.  One TAP line per suite and class,
+`CLASS: caught N/N`; the misses name the rules that accepted them.
 
 The unmutated reports must pass (or the test could pass by rejecting
 everything), and every rule must reject at least one mutant of a verdict,
-kind, errno, reason or mechanism (not only a removal).
+kind, errno, reason or mechanism (not only a removal); every explanation
+must stop explaining a row once a mutant changes it.  On the host alone a
+mutant a rule states as an alternative (`pass,refused:EOPNOTSUPP`: tmpfs)
+is listed apart, never a fail kind for another, a skip or an error.
 
 Mutants of one result that are alike -- the same rules match its name and
 the same verdict, kind, errno, reason (skip, error; and the same parts of
 the name its rules' reasons name as $consumer, $backing, $case), mechanism
 and compared-in-full -- are judged once (docs/rules.md: a result is judged
-by those alone); --full judges each on its own.
+by those alone); --full judges each on its own (same counts, ~7x longer).
 
-usage: mutate_lab.py [--full] [--rules SUITE=PATH] [--drop FILE:LINE]... [SUITE...]
+usage: mutate_lab.py [--full] [--jobs N] [--rules SUITE=PATH] [--drop FILE:LINE]... [SUITE...]
 --rules judges a suite by another rules file, --drop leaves a rule out:
 both show this test failing (caught < N, idle rules).
 """
