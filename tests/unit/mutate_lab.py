@@ -230,10 +230,14 @@ class Count:
 		more = ["... %d more" % (len(missed) - 20)] if len(missed) > 20 else []
 		by = ["%d not caught accepted by %s" % (c, w) for w, c in sorted(
 			self.by.get(cls, {}).items(), key=lambda x: -x[1])]
+		alts = {}
+		for where, step, what in alt:
+			alts.setdefault((where, step), []).append(what)
 		tap.ok(not missed, "%s: %s: caught %d/%d%s" % (
 			suite, cls, self.caught.get(cls, 0), n,
 			" (%d more accepted as a stated alternative, listed)" % len(alt) if alt else ""),
-			by + missed[:20] + more + alt[:10])
+			by + missed[:20] + more + ["%d accepted as %s's stated alternative %s, e.g. %s" % (
+				len(w), where, step, w[0]) for (where, step), w in sorted(alts.items())])
 
 
 def results_suite(tap, s, reasons):
@@ -253,7 +257,8 @@ def results_suite(tap, s, reasons):
 			if not found and mt.at is not None:
 				alt = s.alternative(label, results[mt.at], mt.m)
 				if alt:
-					count.allowed.setdefault(mt.cls, []).append("accepted by %s: %s" % (alt, what))
+					step = "%s -> %s" % (mu.shown(results[mt.at]), mu.shown(mt.m))
+					count.allowed.setdefault(mt.cls, []).append((alt, step, what))
 					continue
 			count.add(mt.cls, found, what, () if found or mt.at is None else s.accepting(label, mt.m))
 			if mt.changed:
