@@ -1,32 +1,21 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """The lab's A/B report: verdicts per test name, one column per kernel."""
-import errno
-import fnmatch
 import os
+import sys
 
 from . import selftest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "lib"))
+import rules as rulelang  # noqa: E402	(docs/rules.md)
 
 
 def explanations(path=os.path.join(HERE, "explanations.txt")):
-	"""[(transition glob, [test globs], text)] from explanations.txt."""
-	rules = []
-	with open(path) as f:
-		for no, line in enumerate(f, 1):
-			w = line.split(None, 2)
-			if not w or w[0].startswith("#"):
-				continue
-			if len(w) < 3 or ">" not in w[0]:
-				raise ValueError("%s:%d: want FROM>TO TESTS TEXT" % (path, no))
-			rules.append((w[0], w[1].split(","), w[2].strip()))
-	return rules
+	"""The transition rules of explanations.txt (docs/rules.md)."""
+	return rulelang.parse(path, transitions=True)
 
 
-def errname(e):
-	"""EOPNOTSUPP, not its alias ENOTSUP (what the kernel source says)."""
-	e = abs(e)
-	return "EOPNOTSUPP" if e == errno.EOPNOTSUPP else errno.errorcode.get(e, str(e))
+errname = rulelang.errname
 
 
 def verdict(r):
@@ -39,8 +28,8 @@ def verdict(r):
 
 
 def key(r):
-	"""A verdict as explanations.txt names it: pass, refused:EFAULT, ..."""
-	return verdict(r).replace(" ", ":")
+	"""A verdict as a rule names it: pass, fail:stale, refused:EFAULT, ..."""
+	return rulelang.shown(r)
 
 
 def mechanism(r):
@@ -73,7 +62,7 @@ def ab_rows(runs):
 	for n in names:
 		rs = [m.get(n) for m in maps]
 		# A test a kernel did not run (absent) is no difference.
-		vs = {verdict(r) for r in rs if r}
+		vs = {key(r) for r in rs if r}	# fail:stale vs fail:kernel-log differ too
 		ms = {mechanism(r) for r in rs if r}
 		mark = "≠" if len(vs) > 1 else "~" if len(ms) > 1 else ""
 		rows.append((n, rs, mark))
@@ -273,21 +262,22 @@ def transition(rs, mark):
 	return ">".join(steps)
 
 
-def why(rules, name, change):
-	"""The first explanation whose transition and tests match, else None:
-	chosen by what changed, narrowed by the test's name."""
-	return next((t for tr, globs, t in rules if fnmatch.fnmatchcase(change, tr)
-		     and any(fnmatch.fnmatchcase(name, g) for g in globs)), None)
+def why(rules, name, change, labels=None):
+	"""The text of the first explanation whose transition and tests match,
+	else None: chosen by what changed, narrowed by the test's name."""
+	rule = rulelang.explain(rules, name, change, labels)
+	return rule.text if rule else None
 
 
 def explained(runs, rules=None):
 	"""[(mark, name, rs, transition, text or None)] for every differing row."""
 	rules = explanations() if rules is None else rules
+	labels = [r["label"] for r in runs]
 	out = []
 	for name, rs, mark in ab_rows(runs):
 		if mark:
 			change = transition(rs, mark)
-			out.append((mark, name, rs, change, why(rules, name, change)))
+			out.append((mark, name, rs, change, why(rules, name, change, labels)))
 	return out
 
 

@@ -22,6 +22,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from tap import Tap  # noqa: E402
+
 COWPIN, WITH_DEVICES = (os.path.abspath(a) for a in sys.argv[1:3])
 ONLY = sys.argv[3:]
 # A smaller plan where runs are slow (lab guests): e.g. "--consumer vfio-type1 --backing memfd".
@@ -230,15 +233,13 @@ SCENARIOS = [
 
 def main():
 	chosen = [s for s in SCENARIOS if not ONLY or s[1] in ONLY]
-	print("TAP version 13")
-	print(f"1..{len(chosen)}")
+	t = Tap(plan=len(chosen))
 	if os.geteuid() != 0:
-		for i, s in enumerate(chosen, 1):
-			print(f"ok {i} {s[1]}: {s[0]} # SKIP needs root (namespaces, sysfs writes)")
-		return 0
+		for s in chosen:
+			t.skip(f"{s[1]}: {s[0]}", "needs root (namespaces, sysfs writes)")
+		return t.done()
 	# SIGTERM (meson's timeout) must still run the Restore exits.
 	signal.signal(signal.SIGTERM, lambda *a: sys.exit(143))
-	status = 0
 	bases = {}
 	try:
 		# The baselines have the pool a hugetlb backing needs, as with-devices sets it.
@@ -246,24 +247,21 @@ def main():
 			for devices in {s[3] for s in chosen}:
 				doc, rc, err = run_cowpin(devices=devices)
 				if doc is None:
-					print(f"Bail out! baseline run gave no JSON (exit {rc}): {err[-300:]}")
+					t.bail(f"baseline run gave no JSON (exit {rc}): {err[-300:]}")
 					return 1
 				bases[devices] = (doc, rc)
-			for i, (title, tag, fn, devices) in enumerate(chosen, 1):
+			for title, tag, fn, devices in chosen:
 				base, base_rc = bases[devices]
 				probs, skipped = fn(base, base_rc)
 				if probs and probs[0].startswith("SKIP"):
-					print(f"ok {i} {tag}: {title} # {probs[0]}")
+					t.skip(f"{tag}: {title}", probs[0][len("SKIP "):])
 					continue
 				ran = len(executed(base)) - len(skipped)
-				line = f"{tag}: {title}: {len(skipped)} tests became SKIPs with the reason, {ran} kept their verdict"
-				print(f"{'not ok' if probs else 'ok'} {i} {line}")
-				for p in probs[:15]:
-					print(f"# {p}")
-				status |= bool(probs)
+				t.ok(not probs, f"{tag}: {title}: {len(skipped)} tests became SKIPs with the reason, "
+				     f"{ran} kept their verdict", probs[:15])
 	finally:
 		shutil.rmtree(TMP, ignore_errors=True)
-	return status
+	return t.done()
 
 
 if __name__ == "__main__":

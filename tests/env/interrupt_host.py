@@ -13,19 +13,20 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from tap import Tap  # noqa: E402
+
 COWPIN, WITH_DEVICES = (os.path.abspath(a) for a in sys.argv[1:3])
 POOL = "/proc/sys/vm/nr_hugepages"
 SIGNALS = [signal.SIGINT, signal.SIGTERM, signal.SIGHUP]
 
-print("TAP version 13")
-print(f"1..{len(SIGNALS)}")
+T = Tap(plan=len(SIGNALS))
 if os.geteuid() != 0:
-	for i, s in enumerate(SIGNALS, 1):
-		print(f"ok {i} {s.name} # SKIP needs root (with-devices sets nothing up otherwise)")
-	sys.exit(0)
+	for s in SIGNALS:
+		T.skip(s.name, "needs root (with-devices sets nothing up otherwise)")
+	sys.exit(T.done())
 
-status = 0
-for i, sig in enumerate(SIGNALS, 1):
+for sig in SIGNALS:
 	pool = open(POOL).read().strip()
 	states = set(glob.glob("/run/cowpin-state.*"))
 	p = subprocess.Popen([WITH_DEVICES, COWPIN, "run", "--consumer", "io_uring", "--timeout", "60"],
@@ -62,9 +63,6 @@ for i, sig in enumerate(SIGNALS, 1):
 	new_states = set(glob.glob("/run/cowpin-state.*")) - states
 	if new_states:
 		bad.append(f"state left: {sorted(new_states)}")
-	print(f"{'not ok' if bad else 'ok'} {i} {sig.name} to the group: with-devices exit {p.returncode}, "
-	      "devices and pool restored, nothing left running")
-	for b in bad:
-		print(f"# {b}")
-	status |= bool(bad)
-sys.exit(status)
+	T.ok(not bad, f"{sig.name} to the group: with-devices exit {p.returncode}, "
+	     "devices and pool restored, nothing left running", bad)
+sys.exit(T.done())

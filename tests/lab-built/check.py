@@ -1,139 +1,72 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0-only
-"""Check cowpin results against an expectation file (tests/lab-built/expect).
+"""Check the built kernel's lab report against tests/lab-built/expect.
 
-usage: check.py EXPECT RESULTS.json [--first N]
+usage: check.py EXPECT REPORT_DIR [--cowpin BIN] [--first N]
 
-RESULTS.json is any JSON holding cowpin result objects (a `cowpin run
---format json` report, or the lab's report for one kernel): every object
-with consumer/backing/case/verdict keys counts.  Prints TAP (one line per
-assertion, then one for the results no assertion covers, starting at N,
-default 1, with no plan: the caller prints it) and exits 1 if any failed.
-Verdicts mean what they mean in the lab's rules (tests/lab/rules.py):
-refused:EFAULT, fail:stale, mech:NAME.  A result that no `all` assertion
-with plain verdicts covers is an "unexpected test" (tests/unit/mutate_lab.py
-proves every assertion can fail).
+REPORT_DIR holds scripts/lab's JSON per boot (build_6.12.json for
+build:6.12, build_6.12_noiommu.json for build:6.12@noiommu).  The rules
+are docs/rules.md's (tests/lib/rules.py); with --cowpin each boot's results
+must also be exactly its plan (`BIN list` for the consumers that boot ran).
+Beside the rules, the cross-check: every R/O consumer's verdict agrees with
+gup-test's on the same backing and case (a relation between two results,
+which a rule cannot state).  Prints TAP (one line per rule, per boot for
+completeness, the cross-check; from N, default 1, without a plan: the
+caller prints it) and exits 1 if any failed.
 """
-import fnmatch
 import json
 import os
+import re
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lab"))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 sys.dont_write_bytecode = True
-# The lab's verdict semantics: refused:EFAULT, fail:stale, mech:NAME.
-from rules import CONSTRAINTS, VERDICTS, WHOLE, wrong  # noqa: E402
-# Verdicts that say something about the kernel's pin (compared by cross-check).
+import rules as rulelang  # noqa: E402	(docs/rules.md)
+from tap import Tap  # noqa: E402
+sys.path.insert(0, os.path.join(HERE, "..", "..", "scripts"))
+from lablib import runid  # noqa: E402
+
+# Verdicts that say something about the kernel's pin (compared by the cross-check).
 COMPARABLE = {"pass", "fail", "refused"}
+REFERENCE = "gup-test"
 
 
-class Tap:
-	def __init__(self, first):
-		self.n = first - 1
-		self.failed = 0
-
-	def line(self, ok, what, diags=()):
-		self.n += 1
-		if not ok:
-			self.failed += 1
-		print("%s %d - %s" % ("ok" if ok else "not ok", self.n, what))
-		for d in diags:
-			print("# " + d)
+def file_of(label):
+	"""scripts/lab's JSON name for a label: build:6.12@noiommu -> build_6.12_noiommu.json."""
+	return re.sub(r"[^A-Za-z0-9._+-]", "_", label) + ".json"
 
 
-def results_in(doc):
-	"""Every result object anywhere in doc."""
-	if isinstance(doc, dict):
-		if {"consumer", "backing", "case", "verdict"} <= doc.keys():
-			yield doc
-			return
-		for v in doc.values():
-			yield from results_in(v)
-	elif isinstance(doc, list):
-		for v in doc:
-			yield from results_in(v)
+def consumers(rules, label):
+	"""The consumers a boot is asked for: @built for the vIOMMU boot, @noiommu
+	for the @noiommu one (the sets of the expect file)."""
+	return rules.sets["noiommu" if label.endswith("@noiommu") else "built"]
 
 
-def parse_expect(path):
-	sets, rules = {}, []
-	with open(path) as f:
-		for no, raw in enumerate(f, 1):
-			words = raw.split()
-			if not words or words[0].startswith("#"):
-				continue
-			where = "%s:%d" % (path, no)
-			if words[0] == "set" and len(words) == 3:
-				sets[words[1]] = words[2].split(",")
-			elif words[0] == "cross-check" and len(words) == 2:
-				rules.append(("cross-check", words[1], where))
-			elif len(words) >= 6:
-				cons, back, case, verd, quant = words[:5]
-				bad = {v for v in verd.split(",") if not v.startswith("mech:") and v != WHOLE
-				       and v.split(":")[0] not in VERDICTS}
-				if bad or quant not in ("all", "any"):
-					raise SystemExit("%s: bad verdicts %s or quantifier %s" % (where, bad, quant))
-				rules.append(("assert", (cons, back, case, verd.split(","), quant,
-							 " ".join(words[5:])), where))
-			else:
-				raise SystemExit("%s: cannot parse: %s" % (where, raw.strip()))
-	return sets, rules
+def load(rules, report, rid=None, build=None):
+	"""({label: results, or None when that boot left no JSON of this run},
+	[why a document is not of this run]).  rid: the run id every document
+	must carry (lablib/runid.py; None: not checked), build: the ELF build
+	id of the cowpin that must have written it."""
+	docs, stale = {}, []
+	for k in rulelang.labels(rules):
+		try:
+			with open(os.path.join(report, file_of(k))) as f:
+				doc = json.load(f)
+			docs[k] = doc["results"]
+		except (OSError, ValueError, KeyError, TypeError):
+			docs[k] = None
+			continue
+		why = runid.stale(doc, rid, build) if rid else None
+		if why:
+			stale.append("%s is not of this run: %s" % (file_of(k), why))
+			docs[k] = None
+	return docs, stale
 
 
-def expand(word, sets):
-	"""None for `*`, else the list of names."""
-	if word == "*":
-		return None
-	if word.startswith("@"):
-		if word not in sets:
-			raise SystemExit("unknown set %s" % word)
-		return sets[word]
-	return word.split(",")
-
-
-def describe(r):
-	why = r.get("reason") or ""
-	mech = r.get("mechanism")
-	return "%s: %s%s%s" % (r.get("name") or "%s.%s.%s" % (r["consumer"], r["backing"], r["case"]),
-			       r["verdict"], " (mechanism %s)" % mech if mech else "",
-			       " (%s)" % why if why else "")
-
-
-def matching(rule, sets, results):
-	cons, back, case = rule[:3]
-	backs, cases = expand(back, sets), expand(case, sets)
-	return [r for r in results
-		if fnmatch.fnmatchcase(r["consumer"], cons)
-		and (backs is None or r["backing"] in backs)
-		and (cases is None or r["case"] in cases)]
-
-
-def plain(verdicts):
-	return [v for v in verdicts if not v.startswith(CONSTRAINTS)]
-
-
-def judge_assert(rule, sets, results, skip_ok=()):
-	"""(ok, diagnostics) of one assertion over the results; skip_ok: ids
-	of results another rule allows to skip (for mech: rules)."""
-	cons, back, case, verdicts, quant, what = rule
-	match = matching(rule, sets, results)
-	if not match:
-		return False, ["missing: no %s results for backings %s cases %s -- "
-			       "the consumer does not produce them (yet), or it is not built in"
-			       % (cons, back, case)]
-	if quant == "any":
-		hits = [r for r in match if not wrong(r, verdicts)]
-		return bool(hits), (["%d of %d matching results are %s" % (len(hits), len(match), "/".join(verdicts))]
-				    + ([] if hits else [describe(r) for r in match]))
-	bad = [r for r in match if wrong(r, verdicts, id(r) in skip_ok)]
-	missing = [b for b in (expand(back, sets) or []) if not any(r["backing"] == b for r in match)]
-	diags = ["%d results checked" % len(match)]
-	diags += ["missing: no %s result on backing %s" % (cons, b) for b in missing]
-	diags += ["unexpected: " + describe(r) for r in bad]
-	return not bad and not missing, diags
-
-
-def judge_cross(ref, results):
-	"""Every real consumer's comparable verdict equals ref's on the same backing+case."""
+def cross_check(results, ref=REFERENCE):
+	"""(ok, diagnostics): every R/O consumer's comparable verdict equals
+	ref's on the same backing+case (writable pins are no comparison)."""
 	refs = {(r["backing"], r["case"]): r for r in results if r["consumer"] == ref}
 	if not refs:
 		return False, ["missing: no %s results, nothing to compare with" % ref]
@@ -149,11 +82,11 @@ def judge_cross(ref, results):
 			uncompared.add("%s.%s (%s has %s)" % (r["backing"], r["case"], ref,
 							     g["verdict"] if g else "no result"))
 			continue
-		if g["verdict"] == r["verdict"]:
+		if rulelang.shown(g) == rulelang.shown(r):
 			agree += 1
 		else:
-			differ.append("%s: %s, but %s says %s" % (r.get("name", r["consumer"]),
-								r["verdict"], ref, g["verdict"]))
+			differ.append("%s: %s, but %s says %s" % (r["name"], rulelang.shown(r), ref,
+								rulelang.shown(g)))
 	diags = ["%d verdicts agree with %s" % (agree, ref)]
 	diags += ["disagrees: " + d for d in differ]
 	if uncompared:
@@ -163,39 +96,38 @@ def judge_cross(ref, results):
 	return agree > 0 and not differ, diags
 
 
-def uncovered(rules, sets, results):
-	"""Results no `all` assertion states the verdict of: "unexpected test"."""
-	seen = set()
-	for kind, rule, _ in rules:
-		if kind == "assert" and rule[4] == "all" and plain(rule[3]):
-			seen.update(id(r) for r in matching(rule, sets, results))
-	return [r for r in results if id(r) not in seen]
-
-
-def judge(sets, rules, results):
-	"""[(where, what, ok, diagnostics)]: one per rule, then completeness
-	(where None)."""
+def judge(rules, docs, plans=None):
+	"""[(where, what, ok, diagnostics)]: one per rule over the boots it
+	applies to, one per boot for completeness (where None), the cross-check
+	over both boots (where "cross-check")."""
+	plans = plans or {}
+	found = {k: rulelang.judge(rulelang.for_kernel(rules, k), v, plans.get(k))
+		 for k, v in docs.items() if v is not None}
 	out = []
-	skip_ok = set()
-	for kind, rule, _ in rules:
-		if kind == "assert" and rule[4] == "all" and "skip" in rule[3]:
-			skip_ok.update(id(r) for r in matching(rule, sets, results))
-	for kind, rule, where in rules:
-		if kind == "cross-check":
-			ok, diags = judge_cross(rule, results)
-			out.append((where, "cross-check: every real consumer agrees with %s" % rule, ok, diags))
-		else:
-			ok, diags = judge_assert(rule, sets, results, skip_ok)
-			out.append((where, rule[5], ok, diags))
-	odd = uncovered(rules, sets, results)
-	out.append((None, "a rule states the verdict of every result (%d results)" % len(results),
-		    not odd, ["unexpected test: %s %s" % (r.get("name"), r["verdict"]) for r in odd]))
+	for rule in rules:
+		ks = [k for k in docs if rulelang.applies(rule, k)]
+		bad = ["%s: no JSON (%s)" % (k, file_of(k)) for k in ks if docs[k] is None]
+		bad += ["%s: %s" % (k, f.text) for k in ks for f in found.get(k, []) if f.rule is rule]
+		out.append((rule.where, rule.text, not bad, bad))
+	for k, v in docs.items():
+		odd = [f.text for f in found.get(k, []) if f.rule is None]
+		out.append((None, "%s: a rule states the verdict of every result, and the results are %s (%d)" % (
+			k, "the plan" if k in plans else "not held to a plan (no --cowpin)", len(v or [])),
+			v is not None and not odd, odd))
+	merged = [r for v in docs.values() for r in v or []]
+	ok, diags = cross_check(merged)
+	out.append(("cross-check", "cross-check: every R/O consumer agrees with %s" % REFERENCE, ok, diags))
 	return out
 
 
-def check_all(tap, sets, rules, results):
-	for where, what, ok, diags in judge(sets, rules, results):
-		tap.line(ok, what, diags)
+def check(tap, rules, report, cowpin=None, rid=None, build=None):
+	docs, stale = load(rules, report, rid, build)
+	plans = {k: rulelang.plan(cowpin, consumers=consumers(rules, k)) for k in docs} if cowpin else None
+	for where, what, ok, diags in judge(rules, docs, plans):
+		more = ["... %d more" % (len(diags) - 40)] if len(diags) > 40 else []
+		tap.ok(ok, "%s (%s)" % (what, os.path.basename(where)) if where and ":" in where else what,
+		       diags[:40] + more)
+	return docs, stale
 
 
 def main(argv):
@@ -204,18 +136,18 @@ def main(argv):
 		i = argv.index("--first")
 		first = int(argv[i + 1])
 		del argv[i:i + 2]
+	cowpin = None
+	if "--cowpin" in argv:
+		i = argv.index("--cowpin")
+		cowpin = argv[i + 1]
+		del argv[i:i + 2]
 	if len(argv) != 2:
 		raise SystemExit(__doc__)
-	sets, rules = parse_expect(argv[0])
-	with open(argv[1]) as f:
-		results = list(results_in(json.load(f)))
-	tap = Tap(first)
-	print("# %d results in %s" % (len(results), argv[1]))
-	check_all(tap, sets, rules, results)
+	tap = Tap(first=first, header=first == 1)
+	check(tap, rulelang.parse(argv[0]), argv[1], cowpin)
 	return tap
 
 
 if __name__ == "__main__":
 	t = main(sys.argv[1:])
-	print("1..%d" % t.n)
-	sys.exit(1 if t.failed else 0)
+	sys.exit(t.done())

@@ -26,16 +26,11 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
-tapno = 0
+sys.path.insert(0, os.path.join(REPO, "tests", "lib"))
+from tap import Tap  # noqa: E402
 
-
-def tap(good, text, diag=()):
-	global tapno
-	tapno += 1
-	print(f"{'ok' if good else 'not ok'} {tapno} {text}")
-	for d in diag:
-		print(f"# {d}")
-	sys.stdout.flush()
+T = Tap()
+tap = T.ok
 
 
 def lab(labscript, kernel, keep, cmd, mem=None, timeout=3600):
@@ -72,8 +67,7 @@ ROUNDS = [
 
 
 def interrupt(labscript, cowpin, work, kernels):
-	print("TAP version 13")
-	print(f"1..{len(kernels) * len(ROUNDS)}")
+	T.plan(len(kernels) * len(ROUNDS))
 	for k in kernels:
 		keep = os.path.join(work, f"interrupt-{k}")
 		subprocess.run(["rm", "-rf", keep])
@@ -122,12 +116,11 @@ def interrupt(labscript, cowpin, work, kernels):
 				bad.append("nothing was set up when the signal came (no rdma link, vfio binding or vivid)")
 			n = read(f"{d}/results-before-signal", "?")
 			tap(not bad, f"{name} ({n} results before the signal; undone: {', '.join(setup)})", bad)
-	return 0
+	return T.done()
 
 
 def repeat(labscript, cowpin, work, n, kernels):
-	print("TAP version 13")
-	print(f"1..{len(kernels)}")
+	T.plan(len(kernels))
 	total_runs = total_tests = 0
 	for k in kernels:
 		keep = os.path.join(work, f"repeat-{k}")
@@ -146,7 +139,7 @@ def repeat(labscript, cowpin, work, n, kernels):
 			    out.strip().splitlines()[-10:])
 			continue
 		if rc != 0:	# every run wrote its JSON: compare them, but say the job did not end well
-			print(f"# lab exec exit {rc} after the last run (tear-down cut short?)")
+			T.diag(f"lab exec exit {rc} after the last run (tear-down cut short?)")
 
 		def key(r):
 			v = r["verdict"]
@@ -166,8 +159,8 @@ def repeat(labscript, cowpin, work, n, kernels):
 		times = read(os.path.join(keep, "repeat", "times")).replace("\n", "; ")
 		tap(not diff, f"{name}: {len(maps[0])} tests x {n} = {n * len(maps[0])} results, "
 		    f"{len(diff)} differ ({summary}; {times})", diff[:30])
-	print(f"# {total_runs} full runs, {total_tests} test results compared")
-	return 0
+	T.diag(f"{total_runs} full runs, {total_tests} test results compared")
+	return T.done()
 
 
 def main():

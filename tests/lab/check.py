@@ -1,10 +1,11 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0-only
 """Suite `lab`: run scripts/lab on Debian's 6.1 and 6.12 and check each
-kernel's cowpin JSON against tests/lab/expectations (rules.py).  TAP on
-stdout: one line per kernel run, per rule (with the results that break it,
-or "matched no result"), per kernel for the results no rule covers
-("unexpected test"), and for memlock.
+kernel's cowpin JSON against tests/lab/expectations (docs/rules.md,
+tests/lib/rules.py).  TAP on stdout: one line per kernel run, per rule
+(with the results that break it, or "matched no result"), per kernel for
+the results no rule covers ("unexpected test") or that are not the plan
+`COWPIN list` gives (missing, added, twice), and for memlock.
 
 usage: check.py EXPECTATIONS REPORT_DIR [--lab SCRIPT --cowpin BIN [--run-id-file F]]
        check.py EXPECTATIONS REPORT_DIR [--run-id ID] [--cowpin BIN]
@@ -19,25 +20,37 @@ absent: only the results of this run are judged.
 import argparse
 import json
 import os
-import re
 import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 sys.dont_write_bytecode = True
-# parse, shown and wrong are imported from here by other tests: keep them.
-from rules import judge, parse, shown, wrong  # noqa: E402,F401
+import rules as rulelang  # noqa: E402	(tests/lib/rules.py: docs/rules.md)
 import selftest_check  # noqa: E402
 sys.path.insert(0, os.path.join(HERE, "..", "..", "scripts"))
 from lablib import report, runid  # noqa: E402
 
 
-def check(rule, found, tap):
-	"""One TAP line per rule: its own findings over its kernel's results."""
-	mine = [f.text for f in found if f.rule is rule]
+def check(rule, found, docs, tap):
+	"""One TAP line per rule: its own findings over the results of every
+	kernel it applies to (found, docs: per kernel)."""
+	ks = [k for k in docs if rulelang.applies(rule, k)]
+	mine = ["%s: no JSON from the lab" % k for k in ks if docs[k] is None]
+	mine += ["%s: %s" % (k, f.text) for k in ks for f in found.get(k, []) if f.rule is rule]
 	more = ["... %d more" % (len(mine) - 40)] if len(mine) > 40 else []
 	tap(not mine, "%s (%s)" % (rule.text, os.path.basename(rule.where)), mine[:40] + more)
+
+
+def plan_of(cowpin, label):
+	"""The test names the lab's run on this kernel was asked for: `cowpin
+	list` of the binary it ran (scripts/lab runs the whole plan; a
+	@noiommu boot only vfio-noiommu)."""
+	if cowpin is None:
+		return None
+	noiommu = ["vfio-noiommu", "vfio-noiommu-nvme"] if label.endswith("@noiommu") else []
+	return rulelang.plan(cowpin, consumers=noiommu)
 
 
 def selftest_rules(path):
@@ -99,14 +112,10 @@ def main():
 	p.add_argument("--run-id-file")
 	a = p.parse_args()
 	rid, build = this_run(a)
-	rules = parse(a.expectations)
+	rules = rulelang.parse(a.expectations)
 	selftests = selftest_rules(os.path.join(os.path.dirname(a.expectations), "selftest"))
-	kernels = []
-	for r in rules:
-		if r.kernel not in kernels:
-			kernels.append(r.kernel)
 	# Older kernel first: the report's columns then read A → B.
-	kernels.sort(key=lambda k: [int(x) for x in re.findall(r"[0-9]+", k)])
+	kernels = rulelang.labels(rules)
 	n = [0]
 	failed = [0]
 
@@ -146,19 +155,18 @@ def main():
 			docs[k] = None
 			full.pop(k, None)
 			tap(False, "%s: lab produced no JSON: %s" % (k, e))
-	found = {k: judge([r for r in rules if r.kernel == k], docs[k])
+	found = {k: rulelang.judge(rulelang.for_kernel(rules, k), docs[k], plan_of(a.cowpin, k))
 		 for k in kernels if docs[k] is not None}
 	for rule in rules:
-		if docs[rule.kernel] is None:
-			tap(False, "%s # no JSON from the lab for %s" % (rule.text, rule.kernel))
-		else:
-			check(rule, found[rule.kernel], tap)
-	# Completeness: a result no rule states a verdict for fails the check.
+		check(rule, found, docs, tap)
+	# Completeness: a result no rule states a verdict for fails the check,
+	# and so do results that are not exactly the plan (with --cowpin).
 	for k in kernels:
-		odd = [f.text for f in found.get(k, []) if f.kind == "unexpected"]
+		odd = [f.text for f in found.get(k, []) if f.rule is None]
 		tap(docs[k] is not None and not odd,
-		    "%s: a rule states the verdict of every result (%d results)" % (
-			    k, len(docs[k] or [])), odd)
+		    "%s: a rule states the verdict of every result, and the results are %s (%d results)" % (
+			    k, "the plan of %s" % a.cowpin if a.cowpin else "not held to a plan (no --cowpin)",
+			    len(docs[k] or [])), odd[:40])
 	# The kernel's own cow.c judges too: its seed lines say what the
 	# selftest file expects, and agree with cowpin's gup-test line by line.
 	for k, want in selftests:

@@ -6,8 +6,9 @@ explanation by the verdict transition, not by the test's name alone.
 On the committed real report (tests/unit/lab-report) every row that differs
 must be explained; then single results are changed so that a row takes a
 transition no line of explanations.txt names (a 6.12 pass that becomes a
-fail, an EFAULT refusal that becomes EOPNOTSUPP, a mechanism that moves the
-other way), and that row must be listed as unexplained.  TAP on stdout.
+fail, a stale read that becomes a kernel WARNING, an EFAULT refusal that
+becomes EOPNOTSUPP, a mechanism that moves the other way), and that row
+must be listed as unexplained.  TAP on stdout.
 """
 import json
 import os
@@ -16,20 +17,14 @@ import sys
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
+sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
 from lablib import report  # noqa: E402
+from tap import Tap  # noqa: E402
 
 DATA = os.path.join(ROOT, "tests", "unit", "lab-report")
 KERNELS = ("6.1", "6.12")
-n = failed = 0
-
-
-def line(ok, what, diags=()):
-	global n, failed
-	n += 1
-	failed += not ok
-	print("%s %d - %s" % ("ok" if ok else "not ok", n, what))
-	for d in diags:
-		print("# " + d)
+T = Tap()
+line = T.ok
 
 
 def runs_of(docs):
@@ -59,13 +54,15 @@ def main():
 	# Each mutant: (what, kernel, test, fields, the transition it must show).
 	for what, k, name, fields, want in (
 		("a 6.12 pass becomes a fail", "6.12", "rdma-rxe.memfd.ro-pin-reliable",
-		 {"verdict": "fail"}, "pass>fail"),
+		 {"verdict": "fail", "fail_kind": "stale"}, "pass>fail:stale"),
+		("6.1's stale read becomes a kernel WARNING", "6.1", "vfio-type1.memfd.ro-pin-reliable",
+		 {"fail_kind": "kernel-log"}, "fail:kernel-log>pass"),
 		("rxe's EFAULT refusal becomes EOPNOTSUPP", "6.1", "rdma-rxe.ro-shared-file.ro-register",
 		 {"errno": 95}, "refused:EOPNOTSUPP>pass"),
 		("vfio-type1's mechanism moves backwards", "6.12", "vfio-type1.memfd.ro-pin-snapshot",
 		 {"mechanism": "forced-write-at-pin"}, "pass/no-cow-break>pass/forced-write-at-pin"),
 		("a stale read on 6.12 too", "6.12", "vfio-type1.memfd.ro-pin-reliable",
-		 {"verdict": "fail", "mechanism": "no-cow-break"}, None),
+		 {"verdict": "fail", "fail_kind": "stale", "mechanism": "no-cow-break"}, None),
 	):
 		got = unexplained(changed(docs, k, name, **fields))
 		if want is None:	# no difference left: nothing to explain
@@ -75,8 +72,7 @@ def main():
 			ok = got.get(name) == want
 			line(ok, "%s: listed as unexplained (%s)" % (what, want),
 			     [] if ok else ["got: %s" % got.get(name, "explained")])
-	print("1..%d" % n)
-	return 1 if failed else 0
+	return T.done()
 
 
 if __name__ == "__main__":

@@ -25,20 +25,14 @@ import tempfile
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
+sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
 from lablib import bench, report  # noqa: E402
+from tap import Tap  # noqa: E402
 
 DATA = os.path.join(ROOT, "tests", "unit", "lab-report")
 GUEST_SUITE = os.path.join(ROOT, "scripts", "lablib", "guest-suite.sh")
-n = failed = 0
-
-
-def line(ok, what, diags=()):
-	global n, failed
-	n += 1
-	failed += not ok
-	print("%s %d - %s" % ("ok" if ok else "not ok", n, what))
-	for d in diags:
-		print("# " + d)
+T = Tap(plan=9)
+line = T.ok
 
 
 def run_dir(tmp, name, docs):
@@ -120,8 +114,6 @@ def clock_checks():
 
 
 def main():
-	print("TAP version 13")
-	print("1..9")
 	tmp = tempfile.mkdtemp(prefix="cowpin-lab-speed-")
 	try:
 		bench_checks(tmp)
@@ -129,7 +121,7 @@ def main():
 		show_checks(tmp)
 	finally:
 		shutil.rmtree(tmp, ignore_errors=True)
-	return 1 if failed else 0
+	return T.done()
 
 
 if __name__ == "__main__":

@@ -30,22 +30,25 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 sys.path.insert(0, os.path.join(ROOT, "tests", "lava"))
+sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
 from lablib import kernels, lava_job, lava_log, lava_run, vm  # noqa: E402
 import compare  # noqa: E402
+from tap import Tap  # noqa: E402
 
-N = [0]
-FAILED = [0]
+T = Tap()
 RUN_ID = "20261202T151134.123456Z-7ree-bu11d"	# the run the fixtures are stamped with
 OTHER_ID = "20261125T090000.000000Z-7ree-bu11d"	# last week's
 LAVA_TMP = "/var/lib/lava/dispatcher/tmp"
 
 
 def tap(ok, what, diag=""):
-	N[0] += 1
-	FAILED[0] += not ok
-	print("%s %d - %s" % ("ok" if ok else "not ok", N[0], what))
-	if diag and not ok:
-		print("# " + str(diag).replace("\n", "\n# "))
+	"""diag (a string, or a list of lines) only under a failure: it is
+	often a whole stdout."""
+	if ok or not diag:
+		diag = ()
+	elif not isinstance(diag, (str, list)):
+		diag = str(diag)
+	T.ok(ok, what, diag)
 
 
 def entry(lvl, msg):
@@ -249,9 +252,7 @@ def job_checks():
 	tap(doc["context"].get("no_kvm") is True and "no_kvm" not in lava_job.job(
 		"6.12", g, urls, kvm=True)["context"], "no_kvm only without KVM")
 	if not shutil.which("lava-run"):
-		print("ok %d - lava-run --validate # SKIP lava-dispatcher is not installed "
-		      "(scripts/test-all installs it)" % (N[0] + 1))
-		N[0] += 1
+		T.skip("lava-run --validate", "lava-dispatcher is not installed (scripts/test-all installs it)")
 		return
 	with tempfile.TemporaryDirectory() as tmp:
 		for n in urls:	# --validate looks at file:// artifacts
@@ -291,8 +292,7 @@ def main():
 		compare_checks(k, docs[k])
 	suite_checks(docs)
 	job_checks()
-	print("1..%d" % N[0])
-	return 1 if FAILED[0] else 0
+	return T.done()
 
 
 if __name__ == "__main__":

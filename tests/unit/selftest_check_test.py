@@ -12,7 +12,9 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lab"))
+sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 import selftest_check  # noqa: E402
+from tap import Tap  # noqa: E402
 from lablib import selftest  # noqa: E402  (selftest_check put scripts/ on the path)
 
 LINE = "R/O longterm GUP-fast pin ... with memfd"
@@ -62,15 +64,8 @@ def parse_cases(saved):
 def main():
 	with open(os.path.join(HERE, "data", "lab-6.1-selftest.json")) as f:
 		saved = json.load(f)
-	print("1..%d" % (3 + 5 + 2))
-	n = 0
-
-	def tap(ok, what, diags=()):
-		nonlocal n
-		n += 1
-		print("%s %d - %s" % ("ok" if ok else "not ok", n, what))
-		for d in diags:
-			print("# " + d)
+	t = Tap(plan=3 + 5 + 2)
+	tap = t.ok
 
 	res = selftest_check.check(saved)
 	tap(len(res) == 12 and all(ok for ok, _ in res), "the saved 6.1 run agrees on all 12 seed lines",
@@ -88,7 +83,8 @@ def main():
 		tap(hit, "mutation %s fails check(): %s" % (mutate.__name__, bad[0] if bad else "nothing failed"))
 	for ok, what in parse_cases(saved):
 		tap(ok, what)
+	return t.done()
 
 
 if __name__ == "__main__":
-	main()
+	sys.exit(main())
