@@ -237,6 +237,7 @@ def main():
 	if os.geteuid() != 0:
 		for s in chosen:
 			t.skip(f"{s[1]}: {s[0]}", "needs root (namespaces, sysfs writes)")
+		shutil.rmtree(TMP, ignore_errors=True)
 		return t.done()
 	# SIGTERM (meson's timeout) must still run the Restore exits.
 	signal.signal(signal.SIGTERM, lambda *a: sys.exit(143))
