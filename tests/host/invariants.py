@@ -18,25 +18,25 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 sys.dont_write_bytecode = True
 import rules  # noqa: E402	(docs/rules.md)
+from tap import Tap  # noqa: E402
 
 cowpin, with_devices = sys.argv[1], sys.argv[2]
 cmd = [cowpin, "run", "--format", "json"]
 if os.geteuid() == 0:
     cmd = [with_devices] + cmd
 proc = subprocess.run(cmd, capture_output=True, text=True, timeout=3000)
-checks = []
+t = Tap()	# the plan last: how many checks depends on the user (root or not)
 
 
 def check(ok, what, detail=""):
-    checks.append((bool(ok), what, detail))
+    t.ok(ok, what, () if ok else detail)
 
 
 try:
     doc = json.loads(proc.stdout)
 except json.JSONDecodeError as e:
-    print("TAP version 13\n1..1\nnot ok 1 cowpin run --format json is one JSON document")
-    print(f"# {e}; stderr: {proc.stderr[-500:]}")
-    sys.exit(0)
+    check(False, "cowpin run --format json is one JSON document", f"{e}; stderr: {proc.stderr[-500:]}")
+    sys.exit(t.done())
 
 results = doc.get("results", [])
 check(isinstance(doc.get("kernel"), str) and doc.get("machine"), "document names kernel and machine")
@@ -83,10 +83,4 @@ leaks = [r["name"] for r in results
 check(not leaks, "VmPin and VmLck back to baseline after every test", f"{leaks[:5]}")
 check(proc.returncode == (1 if any(r["verdict"] in ("fail", "refused", "error") for r in results) else 0),
       "exit status follows the verdicts", f"exit {proc.returncode}")
-
-print("TAP version 13")
-print(f"1..{len(checks)}")
-for i, (ok, what, detail) in enumerate(checks, 1):
-    print(f"{'ok' if ok else 'not ok'} {i} {what}")
-    if detail and not ok:
-        print(f"# {detail}")
+sys.exit(t.done())

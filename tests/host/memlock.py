@@ -27,15 +27,20 @@ import resource
 import subprocess
 import sys
 
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+sys.dont_write_bytecode = True
+from tap import Tap  # noqa: E402
+
 cowpin = sys.argv[1] if len(sys.argv) > 1 else None
 info_file = sys.argv[sys.argv.index("--info") + 1] if "--info" in sys.argv else None
 PAGE_KB = os.sysconf("SC_PAGESIZE") // 1024
 SIZE = "2M"
-checks = []
+t = Tap()	# the plan last: how many checks depends on what was measured
 
 
 def check(ok, what, detail=""):
-    checks.append((bool(ok), what, detail))
+    t.ok(ok, what, () if ok else detail)
 
 
 def memlock(args):
@@ -173,20 +178,11 @@ if cowpin:
         check(below == ("refused", "ENOMEM"),
               f"cowpin run io_uring.anon is refused (ENOMEM) at {limit - slack} KiB", f"{below}")
     else:
-        checks.append((None, "independent check through cowpin run", "needs root and an anon limit"))
+        t.skip("independent check through cowpin run", "needs root and an anon limit")
 
     # A size above MemAvailable is refused before anything is mapped.
     p = subprocess.run([cowpin, "memlock", "--consumer", "io_uring", "--size", "1024G"],
                        capture_output=True, text=True, timeout=60)
     check(p.returncode == 2 and "MemAvailable" in p.stderr and "refused before mapping" in p.stderr,
           "--size 1024G: refused before mapping, naming MemAvailable", p.stderr[-200:])
-
-print("TAP version 13")
-print(f"1..{len(checks)}")
-for i, (ok, what, detail) in enumerate(checks, 1):
-    if ok is None:
-        print(f"ok {i} {what} # SKIP {detail}")
-        continue
-    print(f"{'ok' if ok else 'not ok'} {i} {what}")
-    if not ok and detail:
-        print(f"# {detail}")
+sys.exit(t.done())

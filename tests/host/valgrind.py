@@ -17,6 +17,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 sys.dont_write_bytecode = True
 import rules  # noqa: E402	(docs/rules.md)
+from tap import Tap  # noqa: E402
 
 
 def exit_ok(rc, results):
@@ -25,12 +26,12 @@ def exit_ok(rc, results):
 
 
 cowpin = sys.argv[1]
-print("TAP version 13")
-print("1..3")
+t = Tap(plan=3)
 if not shutil.which("valgrind"):
-    for i in range(1, 4):
-        print(f"ok {i} # SKIP no valgrind (apt-get install valgrind)")
-    sys.exit(0)
+    for what in ("cowpin run under valgrind exits as its verdicts say",
+                 "io_uring verdicts under valgrind are this kernel's", "memcheck clean in every process"):
+        t.skip(what, "no valgrind (apt-get install valgrind)")
+    sys.exit(t.done())
 
 with tempfile.TemporaryDirectory() as tmp:
     cmd = ["valgrind", "--tool=memcheck", "--leak-check=full", "--errors-for-leak-kinds=definite",
@@ -43,15 +44,14 @@ with tempfile.TemporaryDirectory() as tmp:
     except (ValueError, KeyError):
         doc, summary, results = {}, None, []
     good = summary is not None and exit_ok(p.returncode, results)
-    print(f"{'ok' if good else 'not ok'} 1 cowpin run under valgrind exits as its verdicts say (got {p.returncode})")
+    t.ok(good, f"cowpin run under valgrind exits as its verdicts say (got {p.returncode})")
     # The host's rules on io_uring's results alone: only what breaks a rule counts.
     mine = rules.for_kernel(rules.parse(os.path.join(HERE, "expectations")),
                             doc.get("kernel") or os.uname().release)
     bad = [f.text for f in rules.judge(mine, results) if f.kind in ("violates", "unexpected")]
     good = summary is not None and summary.get("pass", 0) > 0 and not bad
-    print(f"{'ok' if good else 'not ok'} 2 io_uring verdicts under valgrind are this kernel's: {summary}")
-    if bad:
-        print(f"# not what this kernel should give: {bad[:5]}")
+    t.ok(good, f"io_uring verdicts under valgrind are this kernel's: {summary}",
+         [f"not what this kernel should give: {bad[:5]}"] if bad else [])
     logs = sorted(glob.glob(f"{tmp}/vg.*"))
     dirty = []
     for path in logs:
@@ -59,7 +59,7 @@ with tempfile.TemporaryDirectory() as tmp:
         m = re.search(r"ERROR SUMMARY: (\d+) errors", text)
         if not m or m.group(1) != "0":
             dirty.append((path, text))
-    print(f"{'ok' if logs and not dirty else 'not ok'} 3 memcheck clean in {len(logs) - len(dirty)} of "
-          f"{len(logs)} processes (parent + one child per test)")
-    for path, text in dirty[:3]:
-        sys.stdout.write("".join("# " + l + "\n" for l in text.splitlines()[-60:]))
+    t.ok(logs and not dirty, f"memcheck clean in {len(logs) - len(dirty)} of "
+         f"{len(logs)} processes (parent + one child per test)",
+         [l for _, text in dirty[:3] for l in text.splitlines()[-60:]])
+sys.exit(t.done())

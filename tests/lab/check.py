@@ -29,6 +29,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 sys.dont_write_bytecode = True
 import rules as rulelang  # noqa: E402	(tests/lib/rules.py: docs/rules.md)
 import selftest_check  # noqa: E402
+from tap import Tap  # noqa: E402
 sys.path.insert(0, os.path.join(HERE, "..", "..", "scripts"))
 from lablib import report, runid  # noqa: E402
 
@@ -40,7 +41,7 @@ def check(rule, found, docs, tap):
 	mine = ["%s: no JSON from the lab" % k for k in ks if docs[k] is None]
 	mine += ["%s: %s" % (k, f.text) for k in ks for f in found.get(k, []) if f.rule is rule]
 	more = ["... %d more" % (len(mine) - 40)] if len(mine) > 40 else []
-	tap(not mine, "%s (%s)" % (rule.text, os.path.basename(rule.where)), mine[:40] + more)
+	tap.ok(not mine, "%s (%s)" % (rule.text, os.path.basename(rule.where)), mine[:40] + more)
 
 
 def plan_of(cowpin, label):
@@ -116,17 +117,7 @@ def main():
 	selftests = selftest_rules(os.path.join(os.path.dirname(a.expectations), "selftest"))
 	# Older kernel first: the report's columns then read A → B.
 	kernels = rulelang.labels(rules)
-	n = [0]
-	failed = [0]
-
-	def tap(ok, what, diags=()):
-		n[0] += 1
-		failed[0] += not ok
-		print("%s %d - %s" % ("ok" if ok else "not ok", n[0], what))
-		for d in diags:
-			print("# " + d)
-		sys.stdout.flush()
-
+	tap = Tap()
 	if a.lab:
 		cmd = [a.lab, "--report", a.report]
 		for k in kernels:
@@ -135,12 +126,12 @@ def main():
 			cmd += ["--cowpin", a.cowpin]
 		cmd += ["--run-id", rid]
 		rc = subprocess.run(cmd, stdout=sys.stderr).returncode
-		print("# scripts/lab exit %d; report %s/report.md" % (rc, a.report))
-	print("# run id %s, cowpin build id %s" % (rid, build or "not checked (no --cowpin)"))
+		tap.diag("scripts/lab exit %d; report %s/report.md" % (rc, a.report))
+	tap.diag("run id %s, cowpin build id %s" % (rid, build or "not checked (no --cowpin)"))
 	mdir = os.path.join(a.report, "memlock")
 	mdocs = sorted(os.path.join(mdir, f) for f in os.listdir(mdir)
 		       if f.endswith(".json")) if os.path.isdir(mdir) else []
-	print("1..%d" % (2 * len(kernels) + len(rules) + 2 + len(mdocs) + 2 * len(selftests)))
+	tap.plan(2 * len(kernels) + len(rules) + 2 + len(mdocs) + 2 * len(selftests))
 	docs = {}
 	full = {}
 	for k in kernels:
@@ -150,11 +141,11 @@ def main():
 			if why:
 				raise ValueError(why)
 			docs[k] = full[k]["results"]
-			tap(True, "%s: lab produced %s (%d results)" % (k, path, len(docs[k])))
+			tap.ok(True, "%s: lab produced %s (%d results)" % (k, path, len(docs[k])))
 		except (OSError, ValueError, KeyError, TypeError) as e:
 			docs[k] = None
 			full.pop(k, None)
-			tap(False, "%s: lab produced no JSON: %s" % (k, e))
+			tap.ok(False, "%s: lab produced no JSON: %s" % (k, e))
 	found = {k: rulelang.judge(rulelang.for_kernel(rules, k), docs[k], plan_of(a.cowpin, k))
 		 for k in kernels if docs[k] is not None}
 	for rule in rules:
@@ -163,7 +154,7 @@ def main():
 	# and so do results that are not exactly the plan (with --cowpin).
 	for k in kernels:
 		odd = [f.text for f in found.get(k, []) if f.rule is None]
-		tap(docs[k] is not None and not odd,
+		tap.ok(docs[k] is not None and not odd,
 		    "%s: a rule states the verdict of every result, and the results are %s (%d results)" % (
 			    k, "the plan of %s" % a.cowpin if a.cowpin else "not held to a plan (no --cowpin)",
 			    len(docs[k] or [])), odd[:40])
@@ -172,31 +163,31 @@ def main():
 	for k, want in selftests:
 		doc = full.get(k, {})
 		got = selftest_check.expect(doc, want)
-		tap(bool(got) and all(ok for ok, _ in got), "%s: cow.c's seed lines cowpin ran are `%s` (%d)" % (
+		tap.ok(bool(got) and all(ok for ok, _ in got), "%s: cow.c's seed lines cowpin ran are `%s` (%d)" % (
 			k, want, len(got)), [t for ok, t in got if not ok])
 		got = selftest_check.check(doc)
-		tap(bool(got) and all(ok for ok, _ in got), "%s: cow.c agrees with cowpin's gup-test line by line (%d)" % (
+		tap.ok(bool(got) and all(ok for ok, _ in got), "%s: cow.c agrees with cowpin's gup-test line by line (%d)" % (
 			k, len(got)), [t for ok, t in got if not ok])
 	# The A/B report explains every difference by its transition.
 	runs = [{"label": k, "json": {"results": docs[k] or []}} for k in kernels]
 	odd = ["%s: %s" % (name, change) for mark, name, _, change, text in report.explained(runs)
 	       if text is None]
-	tap(not odd, "A/B: scripts/lablib/explanations.txt explains every difference between %s" %
+	tap.ok(not odd, "A/B: scripts/lablib/explanations.txt explains every difference between %s" %
 	    " and ".join(kernels), ["unexplained: " + o for o in odd])
 	# cowpin memlock in the guests: its invariants, not its numbers (tests/host/memlock.py).
-	tap(len(mdocs) == len(kernels), "memlock: one document per kernel (%d)" % len(mdocs))
+	tap.ok(len(mdocs) == len(kernels), "memlock: one document per kernel (%d)" % len(mdocs))
 	for path in mdocs:
 		_, why = load_doc(path, rid, build)
 		if why:
-			tap(False, "memlock invariants hold in %s" % os.path.basename(path), [why])
+			tap.ok(False, "memlock invariants hold in %s" % os.path.basename(path), [why])
 			continue
 		out = subprocess.run([sys.executable, os.path.join(HERE, "..", "host", "memlock.py"),
 				      "--check", path], capture_output=True, text=True).stdout
 		bad = [l for l in out.splitlines() if l.startswith("not ok")]
 		good = [l for l in out.splitlines() if l.startswith("ok ")]
-		tap(good and not bad, "memlock invariants hold in %s (%d checks)" % (
+		tap.ok(good and not bad, "memlock invariants hold in %s (%d checks)" % (
 			os.path.basename(path), len(good)), bad[:5])
-	sys.exit(1 if failed[0] else 0)
+	sys.exit(tap.done())
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "scripts"))
 from rules import shown  # noqa: E402	(tests/lib/rules.py)
+from tap import Tap  # noqa: E402
 from lablib import lava_log, runid  # noqa: E402
 
 
@@ -94,43 +95,35 @@ def main(argv):
 	lava_dir, native_dir, kernels = argv[0], argv[1], argv[2:]
 	lab = load(os.path.join(lava_dir, "lab.json")) or {}
 	errors = {k.get("label"): k.get("error") for k in lab.get("kernels", [])}
-	n, failed = 0, 0
-	print("1..%d" % (3 * len(kernels)))
+	t = Tap(plan=3 * len(kernels))
 	for k in kernels:
 		doc = load(os.path.join(lava_dir, k + ".json"))
 		cases = load(os.path.join(lava_dir, "lava-cases-%s.json" % k))
 		stale = runid.stale(doc, lava_id) if lava_id and doc is not None else None
-		checks = []
 		if k not in errors:
-			checks.append((False, "%s: scripts/lava-job ran the kernel" % k, ["no entry in lab.json"]))
+			t.ok(False, "%s: scripts/lava-job ran the kernel" % k, ["no entry in lab.json"])
 		else:
-			checks.append((errors[k] is None, "%s: scripts/lava-job: no LAVA error" % k,
-				       [str(errors[k])[:2000]] if errors[k] else []))
+			t.ok(errors[k] is None, "%s: scripts/lava-job: no LAVA error" % k,
+			     [str(errors[k])[:2000]] if errors[k] else [])
 		if doc is None or cases is None or stale:
-			checks.append((False, "%s: LAVA cases equal cowpin's tests" % k,
-				       ["LAVA JSON %s" % stale if stale else "no JSON or cases"]))
+			t.ok(False, "%s: LAVA cases equal cowpin's tests" % k,
+			     ["LAVA JSON %s" % stale if stale else "no JSON or cases"])
 		else:
 			bad = lava_log.check(cases, doc)
-			checks.append((not bad, "%s: %d LAVA cases, one per cowpin test (%d) with its mapped result" % (
-				k, len(cases), len(doc.get("results", []))), bad[:40]))
+			t.ok(not bad, "%s: %d LAVA cases, one per cowpin test (%d) with its mapped result" % (
+				k, len(cases), len(doc.get("results", []))), bad[:40])
 		native = load(os.path.join(native_dir, k + ".json"))
 		if native is None:
-			checks.append((True, "%s: verdicts equal the native lab's # SKIP no native report %s "
-				       "(the lab suite writes it; scripts/test-all runs it first)" % (
-					       k, os.path.join(native_dir, k + ".json")), []))
+			t.skip("%s: verdicts equal the native lab's" % k,
+			       "no native report %s (the lab suite writes it; scripts/test-all runs it first)" %
+			       os.path.join(native_dir, k + ".json"))
 		elif doc is None or stale:
-			checks.append((False, "%s: verdicts equal the native lab's" % k, ["no LAVA JSON of this run"]))
+			t.ok(False, "%s: verdicts equal the native lab's" % k, ["no LAVA JSON of this run"])
 		else:
 			diff = differences(doc, native, native_id)
-			checks.append((not diff, "%s: verdicts equal the native lab's test by test (%d tests)" % (
-				k, len(native.get("results", []))), diff[:40]))
-		for ok, what, diags in checks:
-			n += 1
-			failed += not ok
-			print("%s %d - %s" % ("ok" if ok else "not ok", n, what))
-			for d in diags:
-				print("# " + d)
-	return 1 if failed else 0
+			t.ok(not diff, "%s: verdicts equal the native lab's test by test (%d tests)" % (
+				k, len(native.get("results", []))), diff[:40])
+	return t.done()
 
 
 if __name__ == "__main__":

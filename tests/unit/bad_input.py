@@ -7,6 +7,11 @@ import re
 import subprocess
 import sys
 
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+sys.dont_write_bytecode = True
+from tap import Tap  # noqa: E402
+
 cowpin = sys.argv[1]
 cases = [
     (["run", "--backing", "bogus"], 2, "zeropage"),
@@ -48,16 +53,13 @@ env_cases = [
 ]
 env0 = {k: v for k, v in os.environ.items() if not k.startswith("COWPIN_")}
 cases = [(a, {}, c, n) for a, c, n in cases] + env_cases
-print("TAP version 13")
-print(f"1..{len(cases) + 1}")
-for i, (args, env, code, needle) in enumerate(cases, 1):
+t = Tap(plan=len(cases) + 1)
+for args, env, code, needle in cases:
     p = subprocess.run([cowpin] + args, capture_output=True, text=True, timeout=30, env=dict(env0, **env))
     out = p.stdout + p.stderr
     good = p.returncode == code and needle in out
     what = " ".join(["%s=%s" % kv for kv in env.items()] + ["cowpin"] + args)
-    print(f"{'ok' if good else 'not ok'} {i} {what} -> exit {code}")
-    if not good:
-        print(f"# exit {p.returncode}, output: {out.strip()[:300]}")
+    t.ok(good, f"{what} -> exit {code}", [] if good else f"exit {p.returncode}, output: {out.strip()[:300]}")
 
 # --help lists each option once; shared consumer options name their consumers.
 out = subprocess.run([cowpin, "--help"], capture_output=True, text=True, timeout=30).stdout
@@ -66,7 +68,6 @@ twice = sorted(o for o, n in seen.items() if n > 1)
 named = re.search(r"^\s+rdma-rxe, rdma-siw\b.*:$", out, re.M) and \
     re.search(r"^\s+vfio-type1, vfio-iommufd, vfio-noiommu:$", out, re.M)
 good = seen and not twice and named
-print(f"{'ok' if good else 'not ok'} {len(cases) + 1} cowpin --help lists each option once, "
-      f"naming the consumers of shared ones")
-if not good:
-    print(f"# printed more than once: {twice}; consumer headers found: {bool(named)}")
+t.ok(good, "cowpin --help lists each option once, naming the consumers of shared ones",
+     [] if good else f"printed more than once: {twice}; consumer headers found: {bool(named)}")
+sys.exit(t.done())

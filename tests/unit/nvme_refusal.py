@@ -9,6 +9,11 @@ import os
 import subprocess
 import sys
 
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+sys.dont_write_bytecode = True
+from tap import Tap  # noqa: E402
+
 cowpin = sys.argv[1]
 # A PCI domain no machine has (ffff): even where the unit suite runs as root
 # beside a vfio-pci-bound NVMe, the cases that get past the refusal find no
@@ -30,12 +35,9 @@ cases = [
 ]
 env0 = {k: v for k, v in os.environ.items() if not k.startswith("COWPIN_")}
 consumers = ["vfio-type1-nvme", "vfio-iommufd-nvme", "vfio-noiommu-nvme"]
-print("TAP version 13")
-print(f"1..{len(cases) * len(consumers)}")
-n = 0
+t = Tap(plan=len(cases) * len(consumers))
 for args, env, needle in cases:
     for c in consumers:
-        n += 1
         p = subprocess.run([cowpin, "run", "--consumer", c, "--backing", "anon", "--case",
                             "ro-pin-reliable"] + args, env=dict(env0, **env),
                            capture_output=True, text=True, timeout=60)
@@ -47,7 +49,7 @@ for args, env, needle in cases:
         else:
             good = bool(line) and "refusing" not in line and "START[+COUNT]" not in line
         what = " ".join(args + ["%s=%s" % kv for kv in env.items()]) or "nothing named"
-        print(f"{'ok' if good else 'not ok'} {n} {c} with {what}: "
-              f"{'exit 2' if needle == 2 else 'refuses' if needle else 'goes past the refusal'}")
-        if not good:
-            print(f"# exit {p.returncode}: {line or p.stdout.strip()[-300:] + p.stderr.strip()[-300:]}")
+        t.ok(good, f"{c} with {what}: "
+             f"{'exit 2' if needle == 2 else 'refuses' if needle else 'goes past the refusal'}",
+             [] if good else f"exit {p.returncode}: {line or p.stdout.strip()[-300:] + p.stderr.strip()[-300:]}")
+sys.exit(t.done())
