@@ -31,11 +31,23 @@
 #define RB_WHOLE_IOVA	0x100000000ull
 #define RB_PAGE		4096ul
 
+/*
+ * TEST ONLY: make every engine read of the test buffer fault in the IOMMU,
+ * so the lab can show a faulted read is an error, never data (a faulted
+ * read hands a QEMU device zeros: a zeropage test's expected bytes).
+ * "unmapped": the source IOVA moved past the end of the R/O map by the
+ * map's length, where nothing is mapped; "wrong-iova": one page low, so
+ * page 0's reads hit the unmapped page below the map.  IOMMU modes only.
+ */
+#define RB_TEST_FAULT_HELP "TEST ONLY, never for real runs: unmapped|wrong-iova makes the engine DMA from an IOVA that is not mapped (past the R/O map) or one page low, so an IOMMU fault must give ERROR"
+enum rb_test_fault { RB_FAULT_NONE, RB_FAULT_UNMAPPED, RB_FAULT_WRONG_IOVA };
+
 const struct cp_option vfio_rb_copy_options[] = {
 	{ "vfio-device", "COWPIN_VFIO_DEVICE",
 	  "PCI device (BDF) bound to vfio-pci whose DMA engine reads the buffer back; never guessed" },
 	{ "vfio-dma-bits", "COWPIN_VFIO_DMA_BITS",
 	  "bus address bits the device drives (edu: 28, unless QEMU got -device edu,dma_mask=...)" },
+	{ "test-dma-fault", "COWPIN_TEST_DMA_FAULT", RB_TEST_FAULT_HELP },
 	{ NULL, NULL, NULL },
 };
 
@@ -44,6 +56,7 @@ const struct cp_option vfio_rb_nvme_options[] = {
 	  "NVMe controller (BDF) bound to vfio-pci that writes the buffer to scratch blocks and reads it back; never guessed" },
 	{ "nvme-scratch-lba", "COWPIN_NVME_SCRATCH_LBA",
 	  "START[+COUNT]: logical blocks of namespace 1 cowpin may overwrite (COUNT omitted: what the buffer needs); required" },
+	{ "test-dma-fault", "COWPIN_TEST_DMA_FAULT", RB_TEST_FAULT_HELP },
 	{ NULL, NULL, NULL },
 };
 
@@ -79,6 +92,7 @@ struct rb {
 	uint64_t *pfn;		/* noiommu: pagemap of the buffer when it was "pinned" */
 	size_t npfn;
 	struct iommu_faults faults;
+	enum rb_test_fault test_fault;	/* TEST ONLY (--test-dma-fault) */
 };
 
 static struct json_object *evidence(struct cp_env *env)
@@ -139,6 +153,41 @@ static unsigned int dma_bits(struct cp_env *env, const struct vfio_dma_driver *d
 	unsigned long bits = s ? strtoul(s, NULL, 0) : 0;
 
 	return bits >= 20 && bits <= 64 ? bits : drv->dma_bits;
+}
+
+/* TEST ONLY: --test-dma-fault; never in noiommu, where a wrong bus address is some stranger's page. */
+static int test_fault(struct cp_env *env, struct rb *rb)
+{
+	const char *s = cp_opt(env, "test-dma-fault");
+
+	rb->test_fault = RB_FAULT_NONE;
+	if (!s || !*s)
+		return 0;
+	if (!strcmp(s, "unmapped"))
+		rb->test_fault = RB_FAULT_UNMAPPED;
+	else if (!strcmp(s, "wrong-iova"))
+		rb->test_fault = RB_FAULT_WRONG_IOVA;
+	if (!rb->test_fault || rb->dev.mode == VFIO_MODE_NOIOMMU) {
+		cp_why(env, "--test-dma-fault '%s': unmapped or wrong-iova, and only with an IOMMU (not %s)", s,
+		       vfio_mode_name(rb->dev.mode));
+		return -EINVAL;
+	}
+	ev_add(env, "test_dma_fault", json_object_new_string(s));
+	cp_diag(env, "TEST ONLY --test-dma-fault %s: the engine reads the test buffer from a wrong IOVA", s);
+	return 0;
+}
+
+/* The bus address the engine is told to read test IOVA iova from: iova, unless the test switch is on. */
+static uint64_t test_src(const struct rb *rb, uint64_t iova)
+{
+	switch (rb->test_fault) {
+	case RB_FAULT_UNMAPPED:
+		return iova + (rb->test_len + RB_PAGE - 1) / RB_PAGE * RB_PAGE;
+	case RB_FAULT_WRONG_IOVA:
+		return iova - RB_PAGE;
+	default:
+		return iova;
+	}
 }
 
 /* Without permission to open the node the device is out of reach: absent for us. */
@@ -385,6 +434,9 @@ int vfio_rb_open(struct cp_env *env, enum vfio_mode mode, const struct vfio_rb_f
 		err = -EIO;
 		goto fail;
 	}
+	err = test_fault(env, rb);
+	if (err)
+		goto fail;
 	rb->dma_bits = dma_bits(env, rb->drv);
 	rb->dma_limit = rb->dma_bits >= 64 ? UINT64_MAX : 1ull << rb->dma_bits;
 	snprintf(ids, sizeof(ids), "%04x:%04x", rb->dev.vendor, rb->dev.device);
@@ -521,7 +573,8 @@ static int rb_whole(struct cp_env *env, struct rb *rb, struct cp_pin *pin, struc
 		return -ENOMEM;
 	}
 	for (i = 0; i < n; i++)
-		src[i] = rb->dev.mode == VFIO_MODE_NOIOMMU ? rb->pfn[i] * RB_PAGE : RB_TEST_IOVA + i * RB_PAGE;
+		src[i] = rb->dev.mode == VFIO_MODE_NOIOMMU ? rb->pfn[i] * RB_PAGE :
+			 test_src(rb, RB_TEST_IOVA + i * RB_PAGE);
 	src0 = src[0];
 	err = mem_setup(env, rb, &rb->whole, n * RB_PAGE, RB_WHOLE_IOVA);
 	if (!err)
@@ -608,7 +661,12 @@ static int rb_pieces(struct cp_env *env, struct rb *rb, struct cp_pin *pin, stru
 					return -ERANGE;
 				}
 			} else {
-				src = RB_TEST_IOVA + at;
+				src = test_src(rb, RB_TEST_IOVA + at);
+				if (src + n > rb->dma_limit) {
+					cp_why(env, "--test-dma-fault: bus address 0x%llx is beyond %s's %u-bit reach",
+					       (unsigned long long)src, rb->drv->name, rb->dma_bits);
+					return -ERANGE;
+				}
 			}
 			pieces[k] = (struct vfio_dma_piece){ src, n };
 			out[k++] = spans[i].out + done;
@@ -651,6 +709,22 @@ static int rb_gathers(struct cp_env *env, struct rb *rb, struct cp_pin *pin, str
 	return err;
 }
 
+/* TEST ONLY: what the engine handed back from the wrong IOVA (first 16 bytes of each span). */
+static void test_fault_seen(struct cp_env *env, const struct cp_span *spans, int nspans)
+{
+	struct json_object *arr = json_object_new_array();
+	char hex[64];
+
+	for (int i = 0; i < nspans; i++) {
+		size_t n = spans[i].len < 16 ? spans[i].len : 16;
+
+		for (size_t j = 0; j < n; j++)
+			snprintf(hex + 2 * j, 3, "%02x", spans[i].out[j]);
+		json_object_array_add(arr, json_object_new_string(hex));
+	}
+	ev_add(env, "test_fault_seen", arr);
+}
+
 int vfio_rb_observe(struct cp_env *env, void *ctx, struct cp_pin *pin,
 		    struct cp_span *spans, int nspans)
 {
@@ -662,6 +736,8 @@ int vfio_rb_observe(struct cp_env *env, void *ctx, struct cp_pin *pin,
 		noiommu_moved(env, rb, pin, spans, nspans);
 	err = rb->fam->storage ? rb_whole(env, rb, pin, spans, nspans) :
 	      rb_gathers(env, rb, pin, spans, nspans);
+	if (!err && rb->test_fault)
+		test_fault_seen(env, spans, nspans);
 	if (err)
 		return err;
 	if (iommu_faults_check(&rb->faults, line, sizeof(line))) {
