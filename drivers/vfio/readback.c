@@ -39,7 +39,7 @@
  * map's length, where nothing is mapped; "wrong-iova": one page low, so
  * page 0's reads hit the unmapped page below the map.  IOMMU modes only.
  */
-#define RB_TEST_FAULT_HELP "TEST ONLY, never for real runs: unmapped|wrong-iova makes the engine DMA from an IOVA that is not mapped (past the R/O map) or one page low, so an IOMMU fault must give ERROR"
+#define RB_TEST_FAULT_HELP "TEST ONLY, never for real runs: unmapped|wrong-iova makes the engine (edu and NVMe: the -nvme consumers too) DMA from an IOVA that is not mapped (past the R/O map) or one page low, so an IOMMU fault must give ERROR"
 enum rb_test_fault { RB_FAULT_NONE, RB_FAULT_UNMAPPED, RB_FAULT_WRONG_IOVA };
 
 const struct cp_option vfio_rb_copy_options[] = {
@@ -56,7 +56,6 @@ const struct cp_option vfio_rb_nvme_options[] = {
 	  "NVMe controller (BDF) bound to vfio-pci that writes the buffer to scratch blocks and reads it back; never guessed" },
 	{ "nvme-scratch-lba", "COWPIN_NVME_SCRATCH_LBA",
 	  "START[+COUNT]: logical blocks of namespace 1 cowpin may overwrite (COUNT omitted: what the buffer needs); required" },
-	{ "test-dma-fault", "COWPIN_TEST_DMA_FAULT", RB_TEST_FAULT_HELP },
 	{ NULL, NULL, NULL },
 };
 
@@ -158,7 +157,8 @@ static unsigned int dma_bits(struct cp_env *env, const struct vfio_dma_driver *d
 /* TEST ONLY: --test-dma-fault; never in noiommu, where a wrong bus address is some stranger's page. */
 static int test_fault(struct cp_env *env, struct rb *rb)
 {
-	const char *s = cp_opt(env, "test-dma-fault");
+	/* Listed once, with the copy consumers' options (--help): the -nvme ones read it here too. */
+	const char *s = cp_opt(env, "test-dma-fault") ?: getenv("COWPIN_TEST_DMA_FAULT");
 
 	rb->test_fault = RB_FAULT_NONE;
 	if (!s || !*s)
