@@ -23,6 +23,7 @@
 #include "gather.h"
 #include "iommu_fault.h"
 #include "pci_sysfs.h"
+#include "reach.h"
 #include "readback.h"
 
 #define RB_REGION_IOVA	0x100000ull
@@ -528,9 +529,15 @@ int vfio_rb_pin_ro(struct cp_env *env, void *ctx, struct cp_pin *pin)
 	}
 	rb->test_mapped = true;
 	rb->test_len = pin->len;
-	pin->readable = pin->len;
-	if (RB_TEST_IOVA + pin->len > rb->dma_limit) {
-		pin->readable = (rb->dma_limit - RB_TEST_IOVA) & ~(RB_PAGE - 1);
+	if (vfio_reach(RB_TEST_IOVA, pin->len, rb->dma_limit, RB_PAGE, &pin->readable)) {
+		cp_why_error(env, "%s drives %u address bits (bus addresses below 0x%llx): the test buffer at IOVA 0x%llx is out of its reach; --vfio-dma-bits must be at least 25",
+			     rb->drv->name, rb->dma_bits, (unsigned long long)rb->dma_limit,
+			     (unsigned long long)RB_TEST_IOVA);
+		vfio_dma_unmap(&rb->dev, RB_TEST_IOVA, rb->test_len);
+		rb->test_mapped = false;
+		return -ERANGE;
+	}
+	if (pin->readable < pin->len) {
 		cp_diag(env, "%s reaches only %u address bits: it reads the first %zu MiB of the %zu MiB buffer (all of it is mapped and pinned)",
 			rb->drv->name, rb->dma_bits, pin->readable >> 20, pin->len >> 20);
 	}
