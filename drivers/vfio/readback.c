@@ -408,7 +408,7 @@ int vfio_rb_open(struct cp_env *env, enum vfio_mode mode, const struct vfio_rb_f
 {
 	struct vfio_dma_region region;
 	struct rb *rb;
-	char bdf[16], ids[16];
+	char bdf[16], ids[16], line[256];
 	int err;
 
 	err = named_device(env, fam, bdf);
@@ -419,16 +419,32 @@ int vfio_rb_open(struct cp_env *env, enum vfio_mode mode, const struct vfio_rb_f
 		cp_why(env, "out of memory");
 		return -ENOMEM;
 	}
-	rb->faults.fd = -1;
+	rb->faults.log.fd = -1;
+	rb->faults.irqs = -1;	/* noiommu: no IOMMU, nothing to watch */
 	rb->fam = fam;
-	err = vfio_dev_open(env, &rb->dev, mode, bdf);
-	if (err) {
+	/*
+	 * Before the device is touched: a read the IOMMU faulted hands the
+	 * device zeros, so without sight of the faults no read-back is evidence.
+	 */
+	if (mode != VFIO_MODE_NOIOMMU && (err = iommu_faults_open(&rb->faults, bdf, line, sizeof(line)))) {
+		cp_why(env, "cannot watch the IOMMU's faults of %s: %s; a faulted DMA read hands the device zeros, which no byte it returns tells from a zeropage's, so no read-back would be evidence",
+		       bdf, line);
 		free(rb);
 		return err;
 	}
-	if (mode != VFIO_MODE_NOIOMMU && (err = iommu_faults_open(&rb->faults, bdf)))
-		cp_diag(env, "IOMMU faults of %s cannot be told from data (/dev/kmsg: %s)", bdf,
-			strerror(-err));
+	err = vfio_dev_open(env, &rb->dev, mode, bdf);
+	if (err) {
+		iommu_faults_close(&rb->faults);
+		free(rb);
+		return err;
+	}
+	if (mode != VFIO_MODE_NOIOMMU) {
+		ev_add(env, "iommu", rb->faults.iommu[0] ? json_object_new_string(rb->faults.iommu) : NULL);
+		ev_add(env, "iommu_fault_irqs", json_object_new_int64(rb->faults.irqs));
+		if (rb->faults.irqs < 0)
+			cp_diag(env, "%s's IOMMU (%s) has no fault interrupt in /proc/interrupts: only the kernel log shows its faults, and it is rate-limited",
+				bdf, rb->faults.iommu[0] ? rb->faults.iommu : "none in sysfs");
+	}
 	rb->drv = family_driver(env, fam, bdf, rb->dev.vendor, rb->dev.device, rb->dev.class);
 	if (!rb->drv) {
 		/* The probe saw the right engine in sysfs: config space disagreeing is the device's error. */
@@ -748,7 +764,7 @@ int vfio_rb_observe(struct cp_env *env, void *ctx, struct cp_pin *pin,
 	if (err)
 		return err;
 	if (iommu_faults_check(&rb->faults, line, sizeof(line))) {
-		cp_why(env, "the IOMMU faulted %s's DMA (\"%s\"): a faulted read hands the device zeros (QEMU), so this read-back is no evidence",
+		cp_why(env, "DMA fault: the IOMMU faulted %s's DMA (%s): a faulted read hands the device zeros (QEMU), so this read-back is no evidence",
 		       rb->drv->name, line);
 		return -EIO;
 	}
