@@ -686,8 +686,10 @@ static int rb_pieces(struct cp_env *env, struct rb *rb, struct cp_pin *pin, stru
 			} else {
 				src = test_src(rb, RB_TEST_IOVA + at);
 				if (src + n > rb->dma_limit) {
-					cp_why(env, "--test-dma-fault: bus address 0x%llx is beyond %s's %u-bit reach",
-					       (unsigned long long)src, rb->drv->name, rb->dma_bits);
+					/* Only the test switch's shifted address can get here (vfio_reach bounds readable). */
+					cp_why(env, "%sbus address 0x%llx is beyond %s's %u-bit reach",
+					       rb->test_fault ? "--test-dma-fault: " : "", (unsigned long long)src,
+					       rb->drv->name, rb->dma_bits);
 					return -ERANGE;
 				}
 			}
