@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "number.h"
 #include "options.h"
@@ -34,15 +35,17 @@ int vfio_dma_bits_check(const char *value, char *why, size_t whylen)
 {
 	uint64_t bits;
 
-	/*
-	 * No leading zero: readback.c's dma_bits() reads the value with
-	 * strtoul(s, 0), to which "040" is octal 32; what passes here must mean
-	 * the same to both.
-	 */
-	if (value && value[0] != '0' && !cp_number(value, 20, 64, &bits))
+	/* readback.c's dma_bits() reads it with cp_number() too: "040" is 40. */
+	if (value && !cp_number(value, 20, 64, &bits))
 		return 0;
-	if (value && value[0] == '0' && (value[1] == 'x' || value[1] == 'X') && !cp_number(value, 20, 64, &bits))
+	snprintf(why, whylen, "not a count of bus address bits from 20 to 64 (decimal, or 0x)");
+	return -EINVAL;
+}
+
+int test_dma_fault_check(const char *value, char *why, size_t whylen)
+{
+	if (value && (!strcmp(value, "unmapped") || !strcmp(value, "wrong-iova")))
 		return 0;
-	snprintf(why, whylen, "not a count of bus address bits from 20 to 64 (decimal, no leading zero; or 0x)");
+	snprintf(why, whylen, "TEST ONLY --test-dma-fault wants unmapped or wrong-iova");
 	return -EINVAL;
 }

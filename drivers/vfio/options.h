@@ -18,8 +18,10 @@
  */
 int vfio_lba_range_parse(const char *s, uint64_t *start, uint64_t *count);
 int vfio_lba_range_check(const char *value, char *why, size_t whylen);
-/* --vfio-dma-bits: a count from 20 to 64, decimal without a leading zero, or 0x. */
+/* --vfio-dma-bits: a count from 20 to 64, decimal (leading zeros too), or 0x. */
 int vfio_dma_bits_check(const char *value, char *why, size_t whylen);
+/* TEST ONLY --test-dma-fault: unmapped or wrong-iova. */
+int test_dma_fault_check(const char *value, char *why, size_t whylen);
 /* --vfio-device, --vfio-nvme-device: pci_bdf_check() of pci_sysfs.h. */
 
 #endif

@@ -22,8 +22,10 @@
 #include "dma.h"
 #include "gather.h"
 #include "iommu_fault.h"
+#include "number.h"
 #include "options.h"
 #include "pci_sysfs.h"
+#include "reach.h"
 #include "readback.h"
 
 #define RB_REGION_IOVA	0x100000ull
@@ -32,6 +34,17 @@
 #define RB_WHOLE_IOVA	0x100000000ull
 #define RB_PAGE		4096ul
 
+/*
+ * TEST ONLY: make every engine read of the test buffer fault in the IOMMU,
+ * so the lab can show a faulted read is an error, never data (a faulted
+ * read hands a QEMU device zeros: a zeropage test's expected bytes).
+ * "unmapped": the source IOVA moved past the end of the R/O map by the
+ * map's length, where nothing is mapped; "wrong-iova": one page low, so
+ * page 0's reads hit the unmapped page below the map.  IOMMU modes only.
+ */
+#define RB_TEST_FAULT_HELP "TEST ONLY, never for real runs: unmapped|wrong-iova makes the engine (edu and NVMe: the -nvme consumers too) DMA from an IOVA that is not mapped (past the R/O map) or one page low, so an IOMMU fault must give ERROR"
+enum rb_test_fault { RB_FAULT_NONE, RB_FAULT_UNMAPPED, RB_FAULT_WRONG_IOVA };
+
 const struct cp_option vfio_rb_copy_options[] = {
 	{ "vfio-device", "COWPIN_VFIO_DEVICE",
 	  "PCI device (DDDD:BB:DD.F) bound to vfio-pci whose DMA engine reads the buffer back; never guessed",
@@ -39,6 +52,7 @@ const struct cp_option vfio_rb_copy_options[] = {
 	{ "vfio-dma-bits", "COWPIN_VFIO_DMA_BITS",
 	  "bus address bits the device drives (edu: 28, unless QEMU got -device edu,dma_mask=...)",
 	  vfio_dma_bits_check },
+	{ "test-dma-fault", "COWPIN_TEST_DMA_FAULT", RB_TEST_FAULT_HELP, test_dma_fault_check },
 	{ NULL, NULL, NULL, NULL },
 };
 
@@ -84,6 +98,7 @@ struct rb {
 	uint64_t *pfn;		/* noiommu: pagemap of the buffer when it was "pinned" */
 	size_t npfn;
 	struct iommu_faults faults;
+	enum rb_test_fault test_fault;	/* TEST ONLY (--test-dma-fault) */
 };
 
 static struct json_object *evidence(struct cp_env *env)
@@ -140,10 +155,47 @@ static int named_device(struct cp_env *env, const struct vfio_rb_family *fam, ch
 
 static unsigned int dma_bits(struct cp_env *env, const struct vfio_dma_driver *drv)
 {
+	/* The value passed vfio_dma_bits_check() when cowpin parsed it. */
 	const char *s = cp_opt(env, "vfio-dma-bits");
-	unsigned long bits = s ? strtoul(s, NULL, 0) : 0;
+	uint64_t bits;
 
-	return bits >= 20 && bits <= 64 ? bits : drv->dma_bits;
+	return s && !cp_number(s, 20, 64, &bits) ? (unsigned int)bits : drv->dma_bits;
+}
+
+/* TEST ONLY: --test-dma-fault; never in noiommu, where a wrong bus address is some stranger's page. */
+static int test_fault(struct cp_env *env, struct rb *rb)
+{
+	/* Listed once, with the copy consumers' options (--help): the -nvme ones read it here too. */
+	const char *s = cp_opt(env, "test-dma-fault") ?: getenv("COWPIN_TEST_DMA_FAULT");
+
+	rb->test_fault = RB_FAULT_NONE;
+	if (!s || !*s)
+		return 0;
+	if (!strcmp(s, "unmapped"))
+		rb->test_fault = RB_FAULT_UNMAPPED;
+	else if (!strcmp(s, "wrong-iova"))
+		rb->test_fault = RB_FAULT_WRONG_IOVA;
+	if (!rb->test_fault || rb->dev.mode == VFIO_MODE_NOIOMMU) {
+		cp_why(env, "--test-dma-fault '%s': unmapped or wrong-iova, and only with an IOMMU (not %s)", s,
+		       vfio_mode_name(rb->dev.mode));
+		return -EINVAL;
+	}
+	ev_add(env, "test_dma_fault", json_object_new_string(s));
+	cp_diag(env, "TEST ONLY --test-dma-fault %s: the engine reads the test buffer from a wrong IOVA", s);
+	return 0;
+}
+
+/* The bus address the engine is told to read test IOVA iova from: iova, unless the test switch is on. */
+static uint64_t test_src(const struct rb *rb, uint64_t iova)
+{
+	switch (rb->test_fault) {
+	case RB_FAULT_UNMAPPED:
+		return iova + (rb->test_len + RB_PAGE - 1) / RB_PAGE * RB_PAGE;
+	case RB_FAULT_WRONG_IOVA:
+		return iova - RB_PAGE;
+	default:
+		return iova;
+	}
 }
 
 /* Without permission to open the node the device is out of reach: absent for us. */
@@ -363,7 +415,7 @@ int vfio_rb_open(struct cp_env *env, enum vfio_mode mode, const struct vfio_rb_f
 {
 	struct vfio_dma_region region;
 	struct rb *rb;
-	char bdf[16], ids[16];
+	char bdf[16], ids[16], line[256];
 	int err;
 
 	err = named_device(env, fam, bdf);
@@ -374,22 +426,41 @@ int vfio_rb_open(struct cp_env *env, enum vfio_mode mode, const struct vfio_rb_f
 		cp_why(env, "out of memory");
 		return -ENOMEM;
 	}
-	rb->faults.fd = -1;
+	rb->faults.log.fd = -1;
+	rb->faults.irqs = -1;	/* noiommu: no IOMMU, nothing to watch */
 	rb->fam = fam;
-	err = vfio_dev_open(env, &rb->dev, mode, bdf);
-	if (err) {
+	/*
+	 * Before the device is touched: a read the IOMMU faulted hands the
+	 * device zeros, so without sight of the faults no read-back is evidence.
+	 */
+	if (mode != VFIO_MODE_NOIOMMU && (err = iommu_faults_open(&rb->faults, bdf, line, sizeof(line)))) {
+		cp_why(env, "cannot watch the IOMMU's faults of %s: %s; a faulted DMA read hands the device zeros, which no byte it returns tells from a zeropage's, so no read-back would be evidence",
+		       bdf, line);
 		free(rb);
 		return err;
 	}
-	if (mode != VFIO_MODE_NOIOMMU && (err = iommu_faults_open(&rb->faults, bdf)))
-		cp_diag(env, "IOMMU faults of %s cannot be told from data (/dev/kmsg: %s)", bdf,
-			strerror(-err));
+	err = vfio_dev_open(env, &rb->dev, mode, bdf);
+	if (err) {
+		iommu_faults_close(&rb->faults);
+		free(rb);
+		return err;
+	}
+	if (mode != VFIO_MODE_NOIOMMU) {
+		ev_add(env, "iommu", rb->faults.iommu[0] ? json_object_new_string(rb->faults.iommu) : NULL);
+		ev_add(env, "iommu_fault_irqs", json_object_new_int64(rb->faults.irqs));
+		if (rb->faults.irqs < 0)
+			cp_diag(env, "%s's IOMMU (%s) has no fault interrupt in /proc/interrupts: only the kernel log shows its faults, and it is rate-limited",
+				bdf, rb->faults.iommu[0] ? rb->faults.iommu : "none in sysfs");
+	}
 	rb->drv = family_driver(env, fam, bdf, rb->dev.vendor, rb->dev.device, rb->dev.class);
 	if (!rb->drv) {
 		/* The probe saw the right engine in sysfs: config space disagreeing is the device's error. */
 		err = -EIO;
 		goto fail;
 	}
+	err = test_fault(env, rb);
+	if (err)
+		goto fail;
 	rb->dma_bits = dma_bits(env, rb->drv);
 	rb->dma_limit = rb->dma_bits >= 64 ? UINT64_MAX : 1ull << rb->dma_bits;
 	snprintf(ids, sizeof(ids), "%04x:%04x", rb->dev.vendor, rb->dev.device);
@@ -481,9 +552,15 @@ int vfio_rb_pin_ro(struct cp_env *env, void *ctx, struct cp_pin *pin)
 	}
 	rb->test_mapped = true;
 	rb->test_len = pin->len;
-	pin->readable = pin->len;
-	if (RB_TEST_IOVA + pin->len > rb->dma_limit) {
-		pin->readable = (rb->dma_limit - RB_TEST_IOVA) & ~(RB_PAGE - 1);
+	if (vfio_reach(RB_TEST_IOVA, pin->len, rb->dma_limit, RB_PAGE, &pin->readable)) {
+		cp_why_error(env, "%s drives %u address bits (bus addresses below 0x%llx): the test buffer at IOVA 0x%llx is out of its reach; --vfio-dma-bits must be at least 25",
+			     rb->drv->name, rb->dma_bits, (unsigned long long)rb->dma_limit,
+			     (unsigned long long)RB_TEST_IOVA);
+		vfio_dma_unmap(&rb->dev, RB_TEST_IOVA, rb->test_len);
+		rb->test_mapped = false;
+		return -ERANGE;
+	}
+	if (pin->readable < pin->len) {
 		cp_diag(env, "%s reaches only %u address bits: it reads the first %zu MiB of the %zu MiB buffer (all of it is mapped and pinned)",
 			rb->drv->name, rb->dma_bits, pin->readable >> 20, pin->len >> 20);
 	}
@@ -526,7 +603,8 @@ static int rb_whole(struct cp_env *env, struct rb *rb, struct cp_pin *pin, struc
 		return -ENOMEM;
 	}
 	for (i = 0; i < n; i++)
-		src[i] = rb->dev.mode == VFIO_MODE_NOIOMMU ? rb->pfn[i] * RB_PAGE : RB_TEST_IOVA + i * RB_PAGE;
+		src[i] = rb->dev.mode == VFIO_MODE_NOIOMMU ? rb->pfn[i] * RB_PAGE :
+			 test_src(rb, RB_TEST_IOVA + i * RB_PAGE);
 	src0 = src[0];
 	err = mem_setup(env, rb, &rb->whole, n * RB_PAGE, RB_WHOLE_IOVA);
 	if (!err)
@@ -613,7 +691,14 @@ static int rb_pieces(struct cp_env *env, struct rb *rb, struct cp_pin *pin, stru
 					return -ERANGE;
 				}
 			} else {
-				src = RB_TEST_IOVA + at;
+				src = test_src(rb, RB_TEST_IOVA + at);
+				if (src + n > rb->dma_limit) {
+					/* Only the test switch's shifted address can get here (vfio_reach bounds readable). */
+					cp_why(env, "%sbus address 0x%llx is beyond %s's %u-bit reach",
+					       rb->test_fault ? "--test-dma-fault: " : "", (unsigned long long)src,
+					       rb->drv->name, rb->dma_bits);
+					return -ERANGE;
+				}
 			}
 			pieces[k] = (struct vfio_dma_piece){ src, n };
 			out[k++] = spans[i].out + done;
@@ -656,6 +741,22 @@ static int rb_gathers(struct cp_env *env, struct rb *rb, struct cp_pin *pin, str
 	return err;
 }
 
+/* TEST ONLY: what the engine handed back from the wrong IOVA (first 16 bytes of each span). */
+static void test_fault_seen(struct cp_env *env, const struct cp_span *spans, int nspans)
+{
+	struct json_object *arr = json_object_new_array();
+	char hex[64];
+
+	for (int i = 0; i < nspans; i++) {
+		size_t n = spans[i].len < 16 ? spans[i].len : 16;
+
+		for (size_t j = 0; j < n; j++)
+			snprintf(hex + 2 * j, 3, "%02x", spans[i].out[j]);
+		json_object_array_add(arr, json_object_new_string(hex));
+	}
+	ev_add(env, "test_fault_seen", arr);
+}
+
 int vfio_rb_observe(struct cp_env *env, void *ctx, struct cp_pin *pin,
 		    struct cp_span *spans, int nspans)
 {
@@ -667,10 +768,12 @@ int vfio_rb_observe(struct cp_env *env, void *ctx, struct cp_pin *pin,
 		noiommu_moved(env, rb, pin, spans, nspans);
 	err = rb->fam->storage ? rb_whole(env, rb, pin, spans, nspans) :
 	      rb_gathers(env, rb, pin, spans, nspans);
+	if (!err && rb->test_fault)
+		test_fault_seen(env, spans, nspans);
 	if (err)
 		return err;
 	if (iommu_faults_check(&rb->faults, line, sizeof(line))) {
-		cp_why(env, "the IOMMU faulted %s's DMA (\"%s\"): a faulted read hands the device zeros (QEMU), so this read-back is no evidence",
+		cp_why(env, "DMA fault: the IOMMU faulted %s's DMA (%s): a faulted read hands the device zeros (QEMU), so this read-back is no evidence",
 		       rb->drv->name, line);
 		return -EIO;
 	}

@@ -117,6 +117,8 @@ def run_kernel(k, a, cowpin, rdir):
 	for opt in ("backing", "case"):
 		for v in getattr(a, opt):
 			args += ["--" + opt, v]
+	if a.test_dma_fault:	# TEST ONLY: see drivers/vfio/README.md
+		args += ["--test-dma-fault", a.test_dma_fault]
 	if a.hugetlb_1g:
 		# Pinning a private 1 GiB hugetlb page copies all of it: minutes under TCG.
 		args += ["--timeout", "900"]
@@ -290,6 +292,9 @@ def main(argv):
 	for opt in ("consumer", "backing", "case"):
 		p.add_argument("--" + opt, action="append", default=[],
 			       help="passed to `cowpin run` (repeatable)")
+	p.add_argument("--test-dma-fault", choices=("unmapped", "wrong-iova"), help=(
+		"TEST ONLY: passed to `cowpin run`: the VFIO engines DMA from an "
+		"IOVA that is not mapped, so every such read must be an error"))
 	a = p.parse_args(argv)
 	if a.hugetlb_1g and vm.mem_bytes(a.mem) < 5 << 30:
 		a.mem = "5G"	# two aligned 1 GiB ranges are free at boot from 5G on q35

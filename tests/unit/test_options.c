@@ -35,7 +35,7 @@ int main(void)
 	uint64_t v, n;
 	const char *first = NULL;
 
-	utap_plan(13);
+	utap_plan(14);
 	ok(range_is("0100+8", 100, 8), "0100+8 is blocks 100..107 (decimal), not octal 64..71");
 	ok(range_is("2048+4096", 2048, 4096) && range_is("2048", 2048, 0), "2048+4096, 2048 (COUNT omitted: 0)");
 	ok(range_is("0x800+0x10", 2048, 16), "0x800+0x10 is hex");
@@ -52,7 +52,11 @@ int main(void)
 	   cp_number("40x", 20, 64, &v) == -EINVAL, "numbers outside [min, max] or with a tail rejected");
 	ok(!vfio_dma_bits_check("40", why, sizeof(why)) && !vfio_dma_bits_check("0x28", why, sizeof(why)) &&
 	   vfio_dma_bits_check("forty", why, sizeof(why)) && vfio_dma_bits_check("", why, sizeof(why)) &&
-	   vfio_dma_bits_check("040", why, sizeof(why)), "--vfio-dma-bits 40, 0x28 taken; forty, '', 040 rejected");
+	   vfio_dma_bits_check("19", why, sizeof(why)) && !vfio_dma_bits_check("040", why, sizeof(why)),
+	   "--vfio-dma-bits 40, 0x28 and 040 (forty, as dma_bits() reads it) taken; forty, '', 19 rejected");
+	ok(!test_dma_fault_check("unmapped", why, sizeof(why)) && !test_dma_fault_check("wrong-iova", why, sizeof(why)) &&
+	   test_dma_fault_check("unmaped", why, sizeof(why)) && test_dma_fault_check("", why, sizeof(why)),
+	   "TEST ONLY --test-dma-fault: unmapped, wrong-iova taken; a misspelling and '' rejected");
 	ok(!pci_bdf_normalize("FFFF:00:1F.7", bdf) && !strcmp(bdf, "ffff:00:1f.7"),
 	   "DDDD:BB:DD.F taken and lower-cased: %s", bdf);
 	ok(!pci_bdf_normalize("0000:3a:00.0", bdf) && !strcmp(bdf, "0000:3a:00.0"), "0000:3a:00.0 taken");
