@@ -19,19 +19,18 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from tap import Tap  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 RUN = os.path.join(HERE, "..", "host", "run.py")
 COWPIN = sys.argv[1]
-N = [0]
-FAILED = [0]
+T = Tap()
 
 
 def tap(ok, what, diag=""):
-	N[0] += 1
-	FAILED[0] += not ok
-	print("%s %d - %s" % ("ok" if ok else "not ok", N[0], what))
-	if diag and not ok:
-		print("# " + str(diag).replace("\n", "\n# ")[:3000])
+	"""diag (often a whole stdout) only under a failure."""
+	T.ok(ok, what, str(diag)[:3000] if diag and not ok else ())
 
 
 def cowpin_json(*consumers):
@@ -53,13 +52,11 @@ def last_line(doc):
 
 
 def main():
-	print("TAP version 13")
 	base = cowpin_json("io_uring")
 	io = next(r for r in base["results"] if r["consumer"] == "io_uring")
 	if io["verdict"] != "pass" or "consumers" not in base:
 		tap(False, "a real io_uring result and cowpin's \"consumers\"", json.dumps(base)[:2000])
-		print("1..%d" % N[0])
-		return 1
+		return T.done()
 
 	def doc(rxe_available, *rxe_verdicts):
 		d = copy.deepcopy(base)
@@ -95,8 +92,7 @@ def main():
 	tap(line.startswith("ok ") and ("read-only pins read back" in line or
 					"no read-only consumer available on this host: " in line),
 	    "this host: %s" % line[:300], out)
-	print("1..%d" % N[0])
-	return 1 if FAILED[0] else 0
+	return T.done()
 
 
 if __name__ == "__main__":

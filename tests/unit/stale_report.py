@@ -30,10 +30,11 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 from lablib import reportdir, runid, suite, util  # noqa: E402
+sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
+from tap import Tap  # noqa: E402
 
 COWPIN = os.path.abspath(sys.argv[1])
-N = [0]
-FAILED = [0]
+T = Tap()
 OLD_ID = "20260101T000000.000000Z-0ld7ree-0ldbu11d"
 
 # The fake lab: what scripts/lab's command line gets, and a mode saying what it writes.
@@ -62,11 +63,8 @@ for src, rel in %(sources)r:
 
 
 def tap(ok, what, diag=""):
-	N[0] += 1
-	FAILED[0] += not ok
-	print("%s %d - %s" % ("ok" if ok else "not ok", N[0], what))
-	if diag and not ok:
-		print("# " + str(diag).replace("\n", "\n# ")[:3000])
+	"""diag (often a whole stdout) only under a failure."""
+	T.ok(ok, what, str(diag)[:3000] if diag and not ok else ())
 
 
 def fake_lab(tmp, mode, sources):
@@ -209,12 +207,10 @@ def stamp_checks():
 
 
 def main():
-	print("TAP version 13")
 	checker_checks()
 	lab_side_checks()
 	stamp_checks()
-	print("1..%d" % N[0])
-	return 1 if FAILED[0] else 0
+	return T.done()
 
 
 if __name__ == "__main__":

@@ -18,6 +18,9 @@ import sys
 import tempfile
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
+sys.dont_write_bytecode = True
+from tap import Tap  # noqa: E402
 MESON = """#!/bin/sh
 # meson test -C DIR ...: one OK result; meson setup: nothing
 [ "$1" = test ] || exit 0
@@ -57,12 +60,10 @@ def run(d, suites):
 
 cases = [("lab", "1 passed, 0 failed, 0 skipped", "without a sanitizer pass the old build-san log is not read"),
          ("unit", "2 passed, 0 failed, 0 skipped", "with one, both passes count (its log is rewritten)")]
-print("TAP version 13")
-print(f"1..{len(cases)}")
-for i, (suites, want, what) in enumerate(cases, 1):
+t = Tap(plan=len(cases))
+for suites, want, what in cases:
     d = scratch()
     got = run(d, suites)
     shutil.rmtree(d)
-    print(f"{'ok' if got == want else 'not ok'} {i} COWPIN_SUITES={suites}: {what}")
-    if got != want:
-        print(f"# want '{want}', got '{got}'")
+    t.ok(got == want, "COWPIN_SUITES=%s: %s" % (suites, what), () if got == want else "want '%s', got '%s'" % (want, got))
+sys.exit(t.done())
