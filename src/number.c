@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
+#include <stdio.h>
 #include <stddef.h>
 
 #include "number.h"
@@ -49,4 +50,16 @@ int cp_number(const char *s, uint64_t min, uint64_t max, uint64_t *v)
 	if (*end)
 		return -EINVAL;
 	return *v < min || *v > max ? -ERANGE : 0;
+}
+
+int cp_number_check(const char *value, uint64_t min, uint64_t max, const char *what,
+		    char *why, size_t whylen)
+{
+	uint64_t v;
+
+	if (value && !cp_number(value, min, max, &v))
+		return 0;
+	snprintf(why, whylen, "not %s from %llu to %llu (decimal, or 0x)", what,
+		 (unsigned long long)min, (unsigned long long)max);
+	return -EINVAL;
 }

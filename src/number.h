@@ -7,6 +7,7 @@
 #ifndef COWPIN_NUMBER_H
 #define COWPIN_NUMBER_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /*
@@ -17,5 +18,11 @@
 int cp_number_prefix(const char *s, uint64_t *v, const char **end);
 /* All of s one number in [min, max]: 0, -EINVAL or -ERANGE. */
 int cp_number(const char *s, uint64_t min, uint64_t max, uint64_t *v);
+/*
+ * A struct cp_option check: 0 when value is one number in [min, max], else
+ * -EINVAL with "not WHAT from MIN to MAX (decimal, or 0x)" in why.
+ */
+int cp_number_check(const char *value, uint64_t min, uint64_t max, const char *what,
+		    char *why, size_t whylen);
 
 #endif

@@ -233,22 +233,12 @@ static int choose_gid(struct cp_env *env, struct ibv_context *ctx,
 
 int rdma_port_check(const char *value, char *why, size_t whylen)
 {
-	uint64_t p;
-
-	if (!cp_number(value, 1, 255, &p))
-		return 0;
-	snprintf(why, whylen, "not a port number from 1 to 255 (decimal; ports count from 1)");
-	return -EINVAL;
+	return cp_number_check(value, 1, 255, "a port number", why, whylen);
 }
 
 int rdma_gid_index_check(const char *value, char *why, size_t whylen)
 {
-	uint64_t i;
-
-	if (!cp_number(value, 0, 65535, &i))
-		return 0;
-	snprintf(why, whylen, "not a GID index from 0 to 65535 (decimal)");
-	return -EINVAL;
+	return cp_number_check(value, 0, 65535, "a GID index", why, whylen);
 }
 
 static int parse_port(struct cp_env *env, int *port)

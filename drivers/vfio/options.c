@@ -33,13 +33,8 @@ int vfio_lba_range_check(const char *value, char *why, size_t whylen)
 
 int vfio_dma_bits_check(const char *value, char *why, size_t whylen)
 {
-	uint64_t bits;
-
 	/* readback.c's dma_bits() reads it with cp_number() too: "040" is 40. */
-	if (value && !cp_number(value, 20, 64, &bits))
-		return 0;
-	snprintf(why, whylen, "not a count of bus address bits from 20 to 64 (decimal, or 0x)");
-	return -EINVAL;
+	return cp_number_check(value, 20, 64, "a count of bus address bits", why, whylen);
 }
 
 int test_dma_fault_check(const char *value, char *why, size_t whylen)
