@@ -16,7 +16,7 @@ from . import util
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOOL = os.path.join(os.path.dirname(HERE), "build-cow-selftest")
-# Bounds cow.c in the guest: it takes ~15-25 s under TCG; a hang must not
+# Bounds cow.c in the guest: it took 7-59 s under TCG (docs/performance.md); a hang must not
 # hold the lab (guest-suite.sh kills it and the run is recorded).
 TIMEOUT_S = 600
 # The seed ("mm/gup: reliable R/O long-term pinning in COW mappings") ends

@@ -271,10 +271,12 @@ def main(argv):
 		       help="run `cowpin memlock OPTS` in each guest and add its A/B table "
 		       "and plot (on by default; OPTS default: %s)" % MEMLOCK)
 	p.add_argument("--no-memlock", dest="memlock", action="store_const", const=None,
-		       help="skip the memlock measurement (about a minute per guest)")
+		       help="skip the memlock measurement and Note 2 (8-46 s per guest in the runs "
+		       "docs/performance.md lists)")
 	p.add_argument("--no-selftest", dest="selftest", action="store_false", help=(
 		"do not run the kernel's own selftest cow.c (built from Debian's "
-		"linux-source-6.12) after the gup-test consumers (~15-25 s per guest)"))
+		"linux-source-6.12) after memlock, beside the set-ups' down (7-59 s per "
+		"guest in the runs docs/performance.md lists)"))
 	p.add_argument("--bench", metavar="N", help=(
 		"run the lab N times in a row; print min/median/max of the total "
 		"and of each phase per kernel (REPORT/bench.md); fails if any "
