@@ -105,7 +105,7 @@ def main():
 	p.add_argument("--cowpin")
 	p.add_argument("--run-id")
 	a = p.parse_args()
-	rid, build = this_run(a), runid.build_id(a.cowpin) if a.cowpin else None
+	rid, build_id = this_run(a), runid.build_id(a.cowpin) if a.cowpin else None
 	rules = rulelang.parse(a.expect)
 	tap = Tap()
 	if a.build_kernel and not build(tap, a.build_kernel):
@@ -115,7 +115,7 @@ def main():
 		# them there by itself); asked for in the vIOMMU boot they would only
 		# SKIP.  The vIOMMU boot runs the expect file's @built.
 		run_lab(tap, a.lab, os.path.abspath(a.report), a.cowpin, rules.sets["built"], rid)
-	docs, stale = check.check(tap, rules, a.report, a.cowpin, rid, build)
+	docs, stale = check.check(tap, rules, a.report, a.cowpin, rid, build_id)
 	tap.ok(all(v is not None for v in docs.values()) and not stale, "results of the built kernel: %s (run %s)" % (
 		", ".join("%s %s" % (check.file_of(k), "%d results" % len(v) if v is not None else "missing")
 			  for k, v in docs.items()), rid), stale)
