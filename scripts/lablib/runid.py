@@ -7,9 +7,11 @@ cowpin binary, e.g. 20261202T151134.123456Z-<tree>-<build id>.  `cowpin run`
 and `cowpin memlock` stamp it (--run-id / COWPIN_RUN_ID) into their JSON as
 "run_id", beside their own "build_id"; scripts/lab and scripts/lava-job pass
 it into every guest, and the checkers (tests/lab/check.py,
-tests/lab-built/run.py, tests/lava/compare.py) refuse a document with
+tests/lab-built/run.py, tests/lab-dma-fault/check.py, tests/lava/compare.py;
+of_check() says which id each holds a report to) refuse a document with
 another run id, none, or another binary's build id.
 """
+import json
 import os
 import re
 import shutil
@@ -98,3 +100,18 @@ def stale(doc, run_id, build=None):
 		return "it was written by cowpin build id %s, not %s (the binary of this run)" % (
 			doc.get("build_id") or "none", build)
 	return None
+
+
+def of_check(report, new, cowpin="", repo=".", given=None):
+	"""The run id a checker holds the report directory to: a new one when
+	the checker runs the lab itself (new), else `given` (its --run-id), else
+	the one the report's lab.json names (None without one)."""
+	if new:
+		return make(cowpin, repo)
+	if given:
+		return given
+	try:
+		with open(os.path.join(report, "lab.json")) as f:
+			return json.load(f).get("run_id")
+	except (OSError, ValueError, AttributeError):
+		return None

@@ -15,7 +15,6 @@ report directory fails the results line.  Without --lab: of run --run-id,
 default the one the report's lab.json names.
 """
 import argparse
-import json
 import os
 import subprocess
 import sys
@@ -81,21 +80,6 @@ def run_lab(tap, lab, report, cowpin, consumers, rid):
 		 ["%s exited %d; report: %s/report.md" % (" ".join(cmd), rc, report)])
 
 
-def this_run(a):
-	"""The run id the report must carry: new with --lab, else --run-id or
-	the report's lab.json's."""
-	if a.lab:
-		return runid.make(a.cowpin or "", os.path.join(HERE, "..", ".."))
-	if a.run_id:
-		return a.run_id
-	try:
-		with open(os.path.join(a.report, "lab.json")) as f:
-			return json.load(f).get("run_id")
-	except (OSError, ValueError, AttributeError):
-		return None
-
-
-
 def main():
 	p = argparse.ArgumentParser()
 	p.add_argument("expect")
@@ -105,7 +89,8 @@ def main():
 	p.add_argument("--cowpin")
 	p.add_argument("--run-id")
 	a = p.parse_args()
-	rid, build_id = this_run(a), runid.build_id(a.cowpin) if a.cowpin else None
+	rid = runid.of_check(a.report, bool(a.lab), a.cowpin or "", os.path.join(HERE, "..", ".."), a.run_id)
+	build_id = runid.build_id(a.cowpin) if a.cowpin else None
 	rules = rulelang.parse(a.expect)
 	tap = Tap()
 	if a.build_kernel and not build(tap, a.build_kernel):

@@ -74,11 +74,11 @@ def main():
 	plan = rules.plan(a.cowpin, *[[SELECT[i + 1] for i in range(0, len(SELECT), 2) if SELECT[i] == o]
 				       for o in ("--consumer", "--backing", "--case")])
 	build = runid.build_id(a.cowpin)
+	rid = runid.of_check(a.report, bool(a.lab), a.cowpin, os.path.join(HERE, "..", ".."), a.run_id)
 	tap = Tap()
 	if a.lab:
 		# Only this run's results: the lab empties its report directory,
 		# and every document must carry the run id given here.
-		rid = runid.make(a.cowpin, os.path.join(HERE, "..", ".."))
 		cmd = [a.lab, "--report", a.report, "--cowpin", a.cowpin, "--run-id", rid, "--no-memlock",
 		       "--no-selftest", "--test-dma-fault", "unmapped"] + SELECT
 		for k in kernels:
@@ -86,14 +86,6 @@ def main():
 		t0 = time.monotonic()
 		rc = subprocess.run(cmd, stdout=sys.stderr).returncode
 		tap.diag("scripts/lab exit %d in %.0f s; report %s/report.md" % (rc, time.monotonic() - t0, a.report))
-	else:
-		rid = a.run_id
-		if not rid:
-			try:
-				with open(os.path.join(a.report, "lab.json")) as f:
-					rid = json.load(f).get("run_id")
-			except (OSError, ValueError, AttributeError):
-				rid = None
 	tap.plan(len(kernels) * (2 + 6))
 	for k in kernels:
 		path = os.path.join(a.report, k + ".json")

@@ -75,20 +75,11 @@ def selftest_rules(path):
 def this_run(a):
 	"""(run id, build id or None) the report's documents must carry; with
 	--lab the id is new, passed to the lab and written to --run-id-file."""
-	build = runid.build_id(a.cowpin) if a.cowpin else None
-	if a.lab:
-		rid = runid.make(a.cowpin or "", os.path.join(HERE, "..", ".."))
-		if a.run_id_file:
-			with open(a.run_id_file, "w") as f:
-				f.write(rid + "\n")
-		return rid, build
-	if a.run_id:
-		return a.run_id, build
-	try:
-		with open(os.path.join(a.report, "lab.json")) as f:
-			return json.load(f).get("run_id"), build
-	except (OSError, ValueError, AttributeError):
-		return None, build
+	rid = runid.of_check(a.report, bool(a.lab), a.cowpin or "", os.path.join(HERE, "..", ".."), a.run_id)
+	if a.lab and a.run_id_file:
+		with open(a.run_id_file, "w") as f:
+			f.write(rid + "\n")
+	return rid, runid.build_id(a.cowpin) if a.cowpin else None
 
 
 def load_doc(path, rid, build):
